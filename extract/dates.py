@@ -1,0 +1,123 @@
+"""Find dates in text and normalize them at the precision the text gives.
+
+Spans are found with patterns first and each span is then parsed alone with
+dateparser (``search_dates`` over whole sentences finds false dates such as the
+verb "may"). A missing day or month is never filled in: "in 2010" is a
+``xsd:gYear``, "in March 1992" a ``xsd:gYearMonth``, "on 16 December 1991" a
+``xsd:date``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import dateparser
+
+Precision = Literal["year", "month", "day"]
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
+# A year glued to a word by a hyphen ("EXPO-2017") or to other digits is a name, not a date.
+_YEAR_EDGE_BEFORE = r"(?<![\w\-/.,])"
+_YEAR_EDGE_AFTER = r"(?![\w%])"
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
+    ("dmy", re.compile(rf"\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH}),?\s+(?P<y>{_YEAR})\b")),
+    ("mdy", re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY}),?\s+(?P<y>{_YEAR})\b")),
+    ("my", re.compile(rf"\b(?P<m>{_MONTH})\s+(?:of\s+)?(?P<y>{_YEAR})\b")),
+    (
+        "range",
+        re.compile(
+            rf"{_YEAR_EDGE_BEFORE}(?P<y>{_YEAR})\s*[-–—/]\s*(?P<y2>{_YEAR}|\d\d){_YEAR_EDGE_AFTER}"
+        ),
+    ),
+    ("y", re.compile(rf"{_YEAR_EDGE_BEFORE}(?P<y>{_YEAR}){_YEAR_EDGE_AFTER}")),
+]
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+DATATYPES: dict[Precision, str] = {
+    "year": _XSD + "gYear",
+    "month": _XSD + "gYearMonth",
+    "day": _XSD + "date",
+}
+
+
+@dataclass(frozen=True)
+class Date:
+    """A calendar value at a precision: '2010', '1992-03' or '1991-12-16'."""
+
+    value: str
+    precision: Precision
+
+    @property
+    def datatype(self) -> str:
+        return DATATYPES[self.precision]
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """A date (or a year range) found in text, with character offsets."""
+
+    begin: int
+    end: int
+    start: Date
+    end_date: Date | None = None
+
+
+@lru_cache(maxsize=4096)
+def parse_date(text: str) -> Date | None:
+    """Parse one date expression at the precision it is written with."""
+    settings = {"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year"]}
+    data = dateparser.date.DateDataParser(languages=["en"], settings=settings).get_date_data(text)
+    if data is None or data.date_obj is None:
+        return None
+    d, period = data.date_obj, data.period
+    if period == "year":
+        return Date(f"{d.year:04d}", "year")
+    if period == "month":
+        return Date(f"{d.year:04d}-{d.month:02d}", "month")
+    return Date(f"{d.year:04d}-{d.month:02d}-{d.day:02d}", "day")
+
+
+def _range_end(start: str, end: str) -> str:
+    """'2017', '18' -> '2018'."""
+    return start[: 4 - len(end)] + end if len(end) < 4 else end
+
+
+def find_dates(text: str) -> list[DateSpan]:
+    """All date expressions in ``text``, longest match first, without overlaps."""
+    taken: list[tuple[int, int]] = []
+    found: list[DateSpan] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            b, e = m.span()
+            if any(b < te and tb < e for tb, te in taken):
+                continue
+            span = _to_span(kind, m)
+            if span is not None:
+                taken.append((b, e))
+                found.append(span)
+    return sorted(found, key=lambda s: s.begin)
+
+
+def _to_span(kind: str, m: re.Match[str]) -> DateSpan | None:
+    b, e = m.span()
+    if kind == "range":
+        y1, y2 = m["y"], _range_end(m["y"], m["y2"])
+        if not (0 < int(y2) - int(y1) <= 10):
+            return None
+        return DateSpan(b, e, Date(y1, "year"), Date(y2, "year"))
+    if kind == "y":
+        return DateSpan(b, e, Date(m["y"], "year"))
+    date = parse_date(m.group(0))
+    if date is None:
+        return None
+    return DateSpan(b, e, date)
