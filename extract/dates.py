@@ -29,6 +29,21 @@ _YEAR_EDGE_BEFORE = r"(?<![\w\-/.,])"
 _YEAR_EDGE_AFTER = r"(?![\w%])"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # "8-9 July 2016", "July 8-9, 2016": a meeting over several days.
+    (
+        "dayrange",
+        re.compile(
+            rf"\b(?P<d>{_DAY})\s*[-–]\s*(?P<d2>{_DAY})\s+(?P<m>{_MONTH}),?\s+(?P<y>{_YEAR})\b"
+            rf"|\b(?P<m_>{_MONTH})\s+(?P<d_>{_DAY})\s*[-–]\s*(?P<d2_>{_DAY}),?\s+(?P<y_>{_YEAR})\b"
+        ),
+    ),
+    # "from 1995 to 1999", "between 2010 and 2012"
+    (
+        "span",
+        re.compile(
+            rf"\b(?:from|between)\s+(?P<y>{_YEAR})\s+(?:to|until|and|till)\s+(?P<y2>{_YEAR})\b"
+        ),
+    ),
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
     ("dmy", re.compile(rf"\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH}),?\s+(?P<y>{_YEAR})\b")),
     ("mdy", re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY}),?\s+(?P<y>{_YEAR})\b")),
@@ -115,6 +130,17 @@ def _to_span(kind: str, m: re.Match[str]) -> DateSpan | None:
         if not (0 < int(y2) - int(y1) <= 10):
             return None
         return DateSpan(b, e, Date(y1, "year"), Date(y2, "year"))
+    if kind == "dayrange":
+        d1, d2 = m["d"] or m["d_"], m["d2"] or m["d2_"]
+        month, year = m["m"] or m["m_"], m["y"] or m["y_"]
+        first, last = parse_date(f"{d1} {month} {year}"), parse_date(f"{d2} {month} {year}")
+        if first is None or last is None:
+            return None
+        return DateSpan(b, e, first, last)
+    if kind == "span":
+        if not (0 < int(m["y2"]) - int(m["y"]) <= 50):
+            return None
+        return DateSpan(b, e, Date(m["y"], "year"), Date(m["y2"], "year"))
     if kind == "y":
         return DateSpan(b, e, Date(m["y"], "year"))
     date = parse_date(m.group(0))

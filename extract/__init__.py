@@ -1,0 +1,1 @@
+"""Turn article text into RDF facts; knows nothing of stores or HTTP."""

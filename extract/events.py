@@ -1,0 +1,371 @@
+"""Rules for events: summits, signings, founding, renaming, exhibitions, talks, agreements,
+proposals, independence and the relocation of a capital.
+
+An event is only kept when the sentence anchors it: a date, a place, or the organization
+or treaty it concerns. Generic plurals ("numerous international meetings") are not events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from extract.dates import Date
+from extract.facts import Event, Membership
+from extract.gazetteer import Gazetteer
+from extract.mentions import Ent, Sentence
+from extract.rules import (
+    ORG_LABELS,
+    Trigger,
+    _date_role,
+    _mention,
+    countries_after,
+    countries_before,
+    hedged,
+    nearest_date,
+    orgs_after,
+)
+
+NEGATIONS = frozenset({"not", "n't", "never", "no"})
+GATHERINGS = {"summit": "Summit", "conference": "Conference", "meeting": "Meeting"}
+DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "their", "his", "her"})
+EXPO = re.compile(r"\b(?:EXPO|Expo)[- ]?((?:19|20)\d\d)\b")
+
+
+def _date(s: Sentence, anchor: Ent | Trigger) -> Date | None:
+    start, end = _date_role(s, nearest_date(s, anchor))
+    return start or end
+
+
+def _location(s: Sentence, near: int) -> str | None:
+    """The city the sentence places the event in ('in Almaty', 'the Kazakh capital')."""
+    best: tuple[int, str] | None = None
+    for e in s.ents:
+        if e.label != "CITY":
+            continue
+        prev = s.doc[e.start - 1].lower_ if e.start > s.start else ""
+        if not (e.implicit or prev in {"in", "at", "hosted", "host"}):
+            continue
+        dist = abs(e.start - near)
+        if best is None or dist < best[0]:
+            best = (dist, e.key)
+    return best[1] if best else None
+
+
+def _negated(s: Sentence, i: int) -> bool:
+    return any(t.lower_ in NEGATIONS for t in s.doc[max(s.start, i - 6) : i])
+
+
+def gatherings(s: Sentence) -> Iterator[Event]:
+    """'The first CICA summit took place in Almaty in June 2002'."""
+    doc = s.doc
+    for tok in s.span:
+        kind = GATHERINGS.get(tok.lower_)
+        if kind is None or s.ent_at(tok.i) is not None:
+            continue
+        i = tok.i
+        if hedged(s, i - 6, i):
+            continue
+        anchor = Trigger(kind, i, i + 1)
+        span = nearest_date(s, anchor)
+        date, end = _date(s, anchor), (span.end_date if span else None)
+        location = _location(s, i)
+        concerns: list[str] = []
+        k = i - 1
+        while k >= max(s.start, i - 5) and doc[k].lower_ not in DETERMINERS:
+            if doc[k].is_punct:
+                break
+            e = s.ent_at(k)
+            if e is not None:
+                if e.label in ORG_LABELS:
+                    concerns.append(e.key)
+                elif e.label != "COUNTRY":
+                    break
+                k = e.start - 1
+                continue
+            k -= 1
+        label_start = k + 1
+        label_end = i + 1
+        if i + 2 < s.end and doc[i + 1].lower_ == "of":
+            after = orgs_after(s, i + 2, window=2)
+            if after:
+                concerns.append(after[0].key)
+                label_end = after[0].end
+        if not concerns and kind == "Meeting" and not (date and location):
+            continue
+        if not (date or location):
+            continue
+        label = doc[label_start:label_end].text
+        if not concerns and location is None:
+            continue
+        yield Event(kind, label, date, end, location, [], concerns, [_mention(s)])
+
+
+def exhibitions(s: Sentence) -> Iterator[Event]:
+    """'EXPO-2017' in Astana."""
+    for m in EXPO.finditer(s.span.text):
+        location = _location(s, s.start) or _any_city(s)
+        label = f"Expo {m.group(1)}"
+        yield Event("Exhibition", label, Date(m.group(1), "year"), None, location, [], [],
+                    [_mention(s)])  # fmt: skip
+
+
+def _any_city(s: Sentence) -> str | None:
+    cities = [e.key for e in s.ents if e.label == "CITY"]
+    return cities[0] if len(set(cities)) == 1 else None
+
+
+def renamings(s: Sentence) -> Iterator[Event]:
+    """'the Organization of the Islamic Conference changed its name', 'was renamed'."""
+    doc = s.doc
+    for tok in s.span:
+        hit = tok.lemma_ == "rename" or (
+            tok.lemma_ == "change" and any(t.lower_ == "name" for t in doc[tok.i : tok.i + 4])
+        )
+        if not hit or _negated(s, tok.i) or hedged(s, tok.i - 3, tok.i):
+            continue
+        orgs = [e for e in s.ents if e.label in ORG_LABELS]
+        if not orgs:
+            continue
+        before = [e for e in orgs if e.end <= tok.i]
+        org = before[-1] if before else orgs[0]
+        anchor = Trigger("RENAME", tok.i, tok.i + 1)
+        yield Event("Renaming", f"renaming of the {org.text}", _date(s, anchor),
+                    None, _location(s, tok.i), [], [org.key], [_mention(s)])  # fmt: skip
+        return
+
+
+def talks(s: Sentence) -> Iterator[Event]:
+    """'the next round of talks is being conducted in Astana'."""
+    doc = s.doc
+    for tok in s.span:
+        if tok.lower_ not in {"talks", "negotiations", "negotiation"}:
+            continue
+        if tok.lower_ == "negotiation" and not (
+            tok.i + 1 < s.end and doc[tok.i + 1].lower_ in {"platform", "round", "process"}
+        ):
+            continue
+        if hedged(s, tok.i - 4, tok.i):
+            continue
+        location = _location(s, tok.i)
+        if location is None:
+            continue
+        concerns = [e.key for e in s.ents if e.label in ORG_LABELS][:1]
+        anchor = Trigger("TALKS", tok.i, tok.i + 1)
+        yield Event("Talks", "talks", _date(s, anchor), None, location, [], concerns,
+                    [_mention(s)])  # fmt: skip
+        return
+
+
+def agreements(s: Sentence) -> Iterator[Event]:
+    """'an agreement was reached on a cease-fire' in a place or on a date."""
+    doc = s.doc
+    lemmas = {t.lemma_ for t in s.span}
+    if not lemmas & {"reach", "conclude", "strike", "sign"}:
+        return
+    for tok in s.span:
+        if tok.lower_ not in {"agreement", "accord"} or s.ent_at(tok.i) is not None:
+            continue
+        if _negated(s, tok.i) or hedged(s, tok.i - 4, tok.i):
+            continue
+        anchor = Trigger("AGREEMENT", tok.i, tok.i + 1)
+        date, location = _date(s, anchor), _location(s, tok.i)
+        if not (date or location):
+            continue
+        label = "agreement"
+        on = next((t.i for t in doc[tok.i + 1 : min(s.end, tok.i + 5)] if t.lower_ == "on"), None)
+        if on is not None:
+            end = on + 1
+            while end < min(s.end, on + 8):
+                t = doc[end]
+                if (t.is_punct and t.text != "-") or t.lower_ in {"in", "was", "were", "with"}:
+                    break
+                end += 1
+            label = "agreement " + doc[on:end].text
+        yield Event("Agreement", label, date, None, location, [], [], [_mention(s)])
+        return
+
+
+def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
+    """'the Republic signed the Lisbon Protocol'."""
+    for t in triggers:
+        if t.label != "SIGN" or _negated(s, t.start):
+            continue
+        j = t.end
+        if j < s.end and s.doc[j].lower_ == "of":
+            j += 1
+        treaties = [o for o in orgs_after(s, j, window=4) if o.label == "TREATY"]
+        if not treaties:
+            continue
+        parties = countries_before(s, t.start)
+        if parties and hedged(s, parties[-1].end, t.start):
+            continue
+        if not parties and hedged(s, t.start - 4, t.start):
+            continue
+        for k in range(treaties[-1].end, min(s.end - 1, treaties[-1].end + 4)):
+            if s.doc[k].lower_ == "with":
+                parties += countries_after(s, k + 1)
+        for treaty in treaties:
+            yield Event("TreatySigning", f"signing of the {treaty.text}", _date(s, treaty),
+                        None, _location(s, t.start), [p.key for p in parties], [treaty.key],
+                        [_mention(s)])  # fmt: skip
+
+
+def foundings(s: Sentence, triggers: list[Trigger], found: list[Membership]) -> Iterator[Event]:
+    """'OPEC, which was set up in Baghdad in September 1960'; 'X and Y founded Z in 2011'."""
+    doc = s.doc
+    for t in triggers:
+        if t.label != "FOUND" or doc[t.start].lemma_ not in {"found", "establish", "co-found"}:
+            continue
+        if _negated(s, t.start) or hedged(s, t.start - 3, t.start):
+            continue
+        org = _org_subject(s, t.start)
+        if org is None:
+            after = orgs_after(s, t.end, window=3)
+            org = after[0] if after else None
+        if org is None:
+            continue
+        date, location = _date(s, org), _location(s, t.start)
+        if not (date or location):
+            continue
+        members = [m.member for m in found if m.organization == org.key]
+        yield Event("Founding", f"founding of the {org.text}", date, None, location,
+                    list(dict.fromkeys(members)), [org.key], [_mention(s)])  # fmt: skip
+
+
+def _org_subject(s: Sentence, i: int) -> Ent | None:
+    """The organization a passive founding verb is about: 'OPEC, which was set up'."""
+    skip = {"was", "were", "is", "been", "has", "had", "which", "that", ",", "first",
+            "originally", "officially", "formally", "jointly", "later"}  # fmt: skip
+    j = i - 1
+    while j >= s.start and s.doc[j].lower_ in skip:
+        j -= 1
+    e = s.ent_ending_at(j)
+    if e is not None and e.label in ORG_LABELS and j < i - 1:
+        return e
+    return None
+
+
+PROPOSE = frozenset({"propose", "suggest", "initiate", "call", "put"})
+PROPOSAL_OBJECTS = frozenset(
+    """establish establishment create creation set setting form formation initiative
+    network union convene convening launch found mechanism fund zone forum""".split()
+)
+
+
+def proposals(s: Sentence) -> Iterator[Event]:
+    """'President Nazarbayev called for an initiative to establish the CICA'."""
+    doc = s.doc
+    for tok in s.span:
+        if tok.lemma_ not in PROPOSE:
+            continue
+        j = tok.i + 1
+        if tok.lemma_ == "call":
+            if j >= s.end or doc[j].lower_ not in {"for", "on"}:
+                continue
+        if tok.lemma_ == "put" and (j >= s.end or doc[j].lower_ != "forward"):
+            continue
+        window = doc[j : min(s.end, j + 12)]
+        if not {t.lemma_ for t in window} & PROPOSAL_OBJECTS:
+            continue
+        if _negated(s, tok.i):
+            continue
+        actors = countries_before(s, tok.i, allow_people=True)
+        if not actors:
+            continue
+        concerns = [o for o in orgs_after(s, j, window=16)]
+        end = concerns[0].end if concerns else None
+        if end is None:
+            end = j
+            while end < min(s.end, j + 10) and not doc[end].is_punct:
+                end += 1
+        # Start the label at what is proposed: "establishment of a Central Asian Union".
+        first = next((t.i for t in doc[j:end] if t.lemma_ in PROPOSAL_OBJECTS), j)
+        label = "proposal: " + doc[first:end].text.strip()
+        anchor = Trigger("PROPOSE", tok.i, tok.i + 1)
+        yield Event("Proposal", label, _date(s, anchor), None, None,
+                    [a.key for a in actors], [c.key for c in concerns[:1]],
+                    [_mention(s)])  # fmt: skip
+        return
+
+
+INDEPENDENCE_VERBS = frozenset({"declare", "proclaim", "gain", "win", "achieve", "restore",
+                                "regain", "obtain"})  # fmt: skip
+
+
+def independence(s: Sentence, main: str | None) -> Iterator[Event]:
+    """'shortly after its independence on December 16, 1991'."""
+    doc = s.doc
+    for tok in s.span:
+        if tok.lower_ != "independence" or s.ent_at(tok.i) is not None:
+            continue
+        i = tok.i
+        if i + 1 < s.end and doc[i + 1].lower_ in {"day", "movement", "party", "square"}:
+            continue
+        verb = any(t.lemma_ in INDEPENDENCE_VERBS for t in doc[max(s.start, i - 4) : i])
+        dates = [d for d in s.dates if 0 <= d.start - i <= 6]
+        if not (verb or dates) or _negated(s, i) or hedged(s, i - 4, i):
+            continue
+        country = None
+        if i + 2 < s.end and doc[i + 1].lower_ == "of":
+            after = countries_after(s, i + 2)
+            country = after[0].key if after else None
+        if country is None:
+            before = countries_before(s, i)
+            country = before[0].key if before else None
+        if country is None and i > s.start and doc[i - 1].lower_ == "its":
+            country = main
+        if country is None:
+            continue
+        date = dates[0].span.start if dates else _date(s, Trigger("IND", i, i + 1))
+        yield Event("Independence", "independence", date, None, None, [country], [],
+                    [_mention(s)])  # fmt: skip
+        return
+
+
+MOVE = frozenset({"transfer", "move", "relocation", "relocate", "moving", "transferring"})
+
+
+def capital_moves(s: Sentence, main: str | None) -> Iterator[Event]:
+    """'the transfer of the capital from the south of the country to the north'."""
+    doc = s.doc
+    for tok in s.span:
+        if tok.lemma_ not in MOVE:
+            continue
+        window = doc[tok.i + 1 : min(s.end, tok.i + 5)]
+        if not any(t.lower_ == "capital" for t in window):
+            continue
+        if _negated(s, tok.i) or hedged(s, tok.i - 4, tok.i):
+            continue
+        actors = countries_before(s, tok.i)
+        country = actors[0].key if actors else main
+        if country is None:
+            continue
+        new = None
+        for k in range(tok.i, s.end - 1):
+            if doc[k].lower_ == "to":
+                e = s.ent_at(k + 1)
+                if e is not None and e.label == "CITY":
+                    new = e.key
+                    break
+        anchor = Trigger("MOVE", tok.i, tok.i + 1)
+        yield Event("CapitalRelocation", "relocation of the capital", _date(s, anchor), None,
+                    new, [country], [], [_mention(s)])  # fmt: skip
+        return
+
+
+def events(
+    s: Sentence, triggers: list[Trigger], found: list[Membership], main: str | None,
+    gaz: Gazetteer,
+) -> Iterator[Event]:  # fmt: skip
+    """All events the sentence states (besides those implied by memberships)."""
+    yield from gatherings(s)
+    yield from exhibitions(s)
+    yield from renamings(s)
+    yield from talks(s)
+    yield from agreements(s)
+    yield from signings(s, triggers)
+    yield from foundings(s, triggers, found)
+    yield from proposals(s)
+    yield from independence(s, main)
+    yield from capital_moves(s, main)

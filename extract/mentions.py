@@ -1,0 +1,244 @@
+"""What a sentence mentions: entities (resolved to keys), anaphors, and dates.
+
+The rule layer (rules.py) works on a :class:`Sentence`: its tokens, the entities it
+names (countries, organizations, treaties, cities, people) including those only
+referred to ("the Republic", "the Kazakh capital", capital-city metonymy), and its
+dates with their token positions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from extract.dates import DateSpan, find_dates
+from extract.gazetteer import Gazetteer
+
+#: Nouns after a demonym that make it stand for the state ("the Kazakh government").
+STATE_NOUNS = frozenset(
+    """government authorities leadership side delegation state republic administration
+    foreign ministry MOFA parliament president leader army military diplomats
+    diplomacy""".split()
+)
+
+#: Nouns that refer back to the country an article is about ("the Republic").
+ANAPHOR_NOUNS = frozenset({"country", "Republic", "republic", "nation"})
+
+PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "of", "In", "At", "From"})
+
+
+@dataclass
+class Ent:
+    """An entity mention: tokens [start, end) of the doc, resolved to a gazetteer key."""
+
+    start: int
+    end: int
+    label: str  # COUNTRY | ORG | TREATY | CITY | PERSON
+    key: str
+    text: str
+    implicit: bool = False  # an anaphor or metonymy, not the entity's name
+
+
+@dataclass
+class DateMention:
+    """A date in the sentence, with the token range it covers."""
+
+    start: int
+    end: int
+    span: DateSpan
+
+
+@dataclass
+class Sentence:
+    """One sentence with its resolved mentions; token indices are doc-absolute."""
+
+    span: Span
+    ents: list[Ent]
+    dates: list[DateMention]
+
+    @property
+    def doc(self) -> Doc:
+        return self.span.doc
+
+    @property
+    def start(self) -> int:
+        return self.span.start
+
+    @property
+    def end(self) -> int:
+        return self.span.end
+
+    def ent_at(self, i: int) -> Ent | None:
+        """The entity covering token ``i``, if any."""
+        for e in self.ents:
+            if e.start <= i < e.end:
+                return e
+        return None
+
+    def ent_ending_at(self, i: int) -> Ent | None:
+        """The entity whose last token is ``i``."""
+        for e in self.ents:
+            if e.end - 1 == i:
+                return e
+        return None
+
+
+_NOT_FIRST_NAMES = frozenset(
+    """President Minister Leader Premier Chancellor King Queen The Mr Mrs Ms Dr Emir Prince
+    Sheikh Sultan General Secretary Ambassador When After Before While Since""".split()
+)
+
+
+def person_key(name: str) -> str:
+    """A stable key for a person from their full name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return f"person:{slug}"
+
+
+def main_country(doc: Doc, gaz: Gazetteer) -> str | None:
+    """The country the article mentions most (at least twice), or None."""
+    counts: dict[str, int] = {}
+    for e in doc.ents:
+        if e.label_ in ("COUNTRY", "DEMONYM"):
+            counts[e.ent_id_] = counts.get(e.ent_id_, 0) + 1
+    if not counts:
+        return None
+    best = max(sorted(counts), key=lambda k: counts[k])
+    return best if counts[best] >= 2 else None
+
+
+def resolve_sentence(
+    sent: Span, gaz: Gazetteer, main: str | None, people: dict[str, str]
+) -> Sentence:
+    """Resolve a sentence's entities, anaphors and dates."""
+    doc = sent.doc
+    ents: list[Ent] = []
+    for e in sent.ents:
+        if e.label_ == "DEMONYM":
+            resolved = _demonym(doc, e, gaz)
+            if resolved:
+                ents.append(resolved)
+        elif e.label_ == "PERSON":
+            ents.append(_person(e, people))
+        elif e.label_ == "CITY":
+            ents.append(_city(doc, e, gaz))
+        else:
+            ents.append(Ent(e.start, e.end, e.label_, e.ent_id_, e.text))
+    if main:
+        ents.extend(_anaphors(sent, main, {i for e in ents for i in range(e.start, e.end)}))
+    ents.extend(_capital_of(sent, gaz, ents))
+    ents.sort(key=lambda e: e.start)
+    return Sentence(sent, ents, _dates(sent))
+
+
+def _demonym(doc: Doc, e: Span, gaz: Gazetteer) -> Ent | None:
+    """'Kazakh leader' -> the country; 'the Kazakh capital' -> its capital city."""
+    nxt = doc[e.end] if e.end < len(doc) else None
+    if nxt is None:
+        return None
+    if nxt.lower_ == "capital" and e.ent_id_ in gaz.capitals:
+        return Ent(e.start, e.end + 1, "CITY", gaz.capitals[e.ent_id_], e.text, implicit=True)
+    if nxt.text in STATE_NOUNS or nxt.lower_ in STATE_NOUNS:
+        return Ent(e.start, e.end, "COUNTRY", e.ent_id_, e.text, implicit=True)
+    return None
+
+
+def _person(e: Span, people: dict[str, str]) -> Ent:
+    """A person; a lone surname joins the full name seen earlier in the article."""
+    name = e.text
+    if " " not in name:
+        for full in people.values():
+            if full.split()[-1] == name:
+                name = full
+                break
+        else:
+            # "Nursultan Nazarbayev" written elsewhere in the article without a title.
+            m = re.search(rf"\b([A-Z][a-z]+) {re.escape(name)}\b", e.doc.text)
+            if m and m.group(1) not in _NOT_FIRST_NAMES:
+                name = f"{m.group(1)} {name}"
+    key = person_key(name)
+    people.setdefault(key, name)
+    return Ent(e.start, e.end, "PERSON", key, name)
+
+
+def _city(doc: Doc, e: Span, gaz: Gazetteer) -> Ent:
+    """A city; a capital used as the actor of a sentence stands for its country."""
+    prev = doc[e.start - 1] if e.start > 0 else None
+    is_location = prev is not None and prev.text in PREPOSITIONS
+    country = gaz.capital_of.get(e.ent_id_)
+    nxt = doc[e.end] if e.end < len(doc) else None
+    # "Astana took practical measures": metonymy only when the city is followed by a
+    # verb-like word, not when it names a place ("the new capital Astana is a city").
+    acts = nxt is not None and nxt.lemma_ in {"take", "join", "sign", "propose", "call"}
+    if country and not is_location and acts:
+        return Ent(e.start, e.end, "COUNTRY", country, e.text, implicit=True)
+    return Ent(e.start, e.end, "CITY", e.ent_id_, e.text)
+
+
+def _anaphors(sent: Span, main: str, taken: set[int]) -> list[Ent]:
+    """'the Republic', 'the country', 'our state', sentence-initial 'It'."""
+    found = []
+    doc = sent.doc
+    for tok in sent:
+        i = tok.i
+        if i in taken:
+            continue
+        if tok.text in ANAPHOR_NOUNS and i > sent.start and doc[i - 1].lower_ == "the":
+            # "the country's" / "the Republic" but not "the country of Chad".
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if nxt is not None and nxt.lower_ == "of":
+                continue
+            found.append(Ent(i - 1, i + 1, "COUNTRY", main, doc[i - 1 : i + 1].text, True))
+        elif tok.lower_ == "state" and i > sent.start and doc[i - 1].lower_ == "our":
+            found.append(Ent(i - 1, i + 1, "COUNTRY", main, doc[i - 1 : i + 1].text, True))
+        elif tok.text == "It" and i == _first_word(sent):
+            found.append(Ent(i, i + 1, "COUNTRY", main, tok.text, True))
+        elif tok.text == "it" and i > sent.start and _after_opening_date(sent, i):
+            # "In 1952 it co-founded the Nordic Council"
+            found.append(Ent(i, i + 1, "COUNTRY", main, tok.text, True))
+    return found
+
+
+def _after_opening_date(sent: Span, i: int) -> bool:
+    """Whether only an opening date phrase ('In May 2013,') precedes token ``i``."""
+    head = sent.doc[sent.start : i].text.strip().rstrip(",").strip()
+    return bool(re.fullmatch(r"(?:In|On|By|Since|From)\s+[\w ,]*\d{4}", head))
+
+
+def _first_word(sent: Span) -> int:
+    for tok in sent:
+        if not tok.is_space and not tok.is_punct:
+            return tok.i
+    return sent.start
+
+
+def _capital_of(sent: Span, gaz: Gazetteer, ents: list[Ent]) -> list[Ent]:
+    """'the capital of Kazakhstan' -> the capital city."""
+    doc = sent.doc
+    out = []
+    for e in ents:
+        if e.label != "COUNTRY":
+            continue
+        if e.start >= 3 and doc[e.start - 1].lower_ == "of" and doc[e.start - 2].lower_ == "capital":
+            city = gaz.capitals.get(e.key)
+            if city:
+                out.append(Ent(e.start - 2, e.end, "CITY", city, doc[e.start - 2 : e.end].text, True))
+    # The capital phrase replaces the country mention inside it.
+    for c in out:
+        ents[:] = [e for e in ents if not (c.start <= e.start and e.end <= c.end)]
+    return out
+
+
+def _dates(sent: Span) -> list[DateMention]:
+    doc = sent.doc
+    base = sent.start_char
+    out = []
+    for d in find_dates(sent.text):
+        begin, end = base + d.begin, base + d.end
+        span = doc.char_span(begin, end, alignment_mode="expand")
+        if span is None:
+            continue
+        out.append(DateMention(span.start, span.end, d))
+    return out

@@ -1,0 +1,127 @@
+"""From an article to its facts: the extractor's entry point.
+
+    facts = extract(article)          # one article
+    for article, facts in extract_many(articles): ...   # streams, with nlp.pipe
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from spacy.tokens import Doc, Span
+
+from extract import events as event_rules
+from extract import rules
+from extract.facts import Event, Facts, Membership
+from extract.gazetteer import load as load_gazetteer
+from extract.mentions import main_country, resolve_sentence
+from extract.nlp import pipeline, trigger_matcher
+from extract.reader import Article
+
+#: Lines that are web-page furniture, not article text.
+JUNK = re.compile(
+    r"^\s*(share (this|on)|scroll to top|back to top|read more|related( articles| posts)?|"
+    r"subscribe|sign up|log ?in|cookie|follow us|print|email|tweet|advertisement|menu|"
+    r"home\b|next post|previous post|tags?:|comments?\b|leave a reply|skip to)",
+    re.IGNORECASE,
+)
+
+
+def is_junk(sent: Span) -> bool:
+    """Headings, navigation and share buttons: short lines without a sentence's end."""
+    text = sent.text.strip()
+    if not text:
+        return True
+    if JUNK.match(text):
+        return True
+    words = [t for t in sent if not t.is_space and not t.is_punct]
+    ends_like_sentence = text[-1] in ".!?\"”’)'"
+    return not ends_like_sentence and len(words) < 8
+
+
+def extract(article: Article) -> Facts:
+    """The memberships and events an article states."""
+    doc = pipeline()(article.text)
+    return facts_from_doc(doc)
+
+
+def extract_many(articles: Iterable[Article], batch_size: int = 16) -> Iterator[tuple[Article, Facts]]:
+    """Extract a stream of articles with spaCy's batching."""
+    pairs = ((a.text, a) for a in articles)
+    for doc, article in pipeline().pipe(pairs, as_tuples=True, batch_size=batch_size):
+        yield article, facts_from_doc(doc)
+
+
+def facts_from_doc(doc: Doc) -> Facts:
+    """Run the rules over every sentence of a processed article."""
+    gaz = load_gazetteer()
+    matcher = trigger_matcher()
+    main = main_country(doc, gaz)
+    facts = Facts(main_country=main)
+    by_sentence: dict[int, list[rules.Trigger]] = {}
+    for match_id, start, end in matcher(doc):
+        sent_start = doc[start].sent.start
+        label = doc.vocab.strings[match_id]
+        by_sentence.setdefault(sent_start, []).append(rules.Trigger(label, start, end))
+    for sent in doc.sents:
+        if is_junk(sent):
+            continue
+        s = resolve_sentence(sent, gaz, main, facts.people)
+        triggers = sorted(by_sentence.get(sent.start, []), key=lambda t: (t.start, t.label))
+        found = list(rules.memberships(s, triggers, gaz)) if triggers else []
+        facts.memberships.extend(found)
+        facts.events.extend(rules.events_from_memberships(s, found, gaz))
+        facts.events.extend(event_rules.events(s, triggers, found, main, gaz))
+    facts.memberships = merge_memberships(facts.memberships)
+    facts.events = merge_events(facts.events)
+    used = {p for e in facts.events for p in e.participants} | {
+        m.member for m in facts.memberships
+    }
+    facts.people = {k: v for k, v in facts.people.items() if k in used}
+    return facts
+
+
+def merge_memberships(found: list[Membership]) -> list[Membership]:
+    """One membership per (member, organization, role), dates filled from any mention."""
+    merged: dict[tuple[str, str, str], list[Membership]] = {}
+    for m in found:
+        group = merged.setdefault((m.member, m.organization, m.role), [])
+        for other in group:
+            if _compatible(other.start, m.start) and _compatible(other.end, m.end):
+                other.start = other.start or m.start
+                other.end = other.end or m.end
+                other.mentions.extend(x for x in m.mentions if x not in other.mentions)
+                break
+        else:
+            group.append(m)
+    return [m for group in merged.values() for m in group]
+
+
+def _compatible(a: object, b: object) -> bool:
+    return a is None or b is None or a == b
+
+
+def merge_events(found: list[Event]) -> list[Event]:
+    """One event per (type, what it concerns or its label), details filled from any mention."""
+    out: list[Event] = []
+    for e in found:
+        for other in out:
+            same_subject = (e.concerns and e.concerns == other.concerns) or (
+                not e.concerns and not other.concerns and e.label == other.label
+            )
+            if (
+                other.type == e.type
+                and same_subject
+                and _compatible(other.start, e.start)
+                and _compatible(other.location, e.location)
+                and (e.type != "Independence" or e.participants == other.participants)
+            ):
+                other.start = other.start or e.start
+                other.location = other.location or e.location
+                other.participants.extend(p for p in e.participants if p not in other.participants)
+                other.mentions.extend(x for x in e.mentions if x not in other.mentions)
+                break
+        else:
+            out.append(e)
+    return out
