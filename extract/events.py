@@ -26,6 +26,7 @@ from extract.rules import (
     orgs_after,
 )
 
+HOSTS = frozenset({"host", "stage", "welcome"})
 NEGATIONS = frozenset({"not", "n't", "never", "no"})
 GATHERINGS = {"summit": "Summit", "conference": "Conference", "meeting": "Meeting"}
 DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "their", "his", "her"})
@@ -44,7 +45,8 @@ def _location(s: Sentence, near: int) -> str | None:
         if e.label != "CITY":
             continue
         prev = s.doc[e.start - 1].lower_ if e.start > s.start else ""
-        if not (e.implicit or prev in {"in", "at", "hosted", "host"}):
+        after = {t.lemma_ for t in s.doc[e.end : min(s.end, e.end + 2)]}
+        if not (e.implicit or prev in {"in", "at", "hosted", "host"} or after & HOSTS):
             continue
         dist = abs(e.start - near)
         if best is None or dist < best[0]:
@@ -73,7 +75,7 @@ def gatherings(s: Sentence) -> Iterator[Event]:
         concerns: list[str] = []
         k = i - 1
         while k >= max(s.start, i - 5) and doc[k].lower_ not in DETERMINERS:
-            if doc[k].is_punct:
+            if doc[k].is_punct and doc[k].text not in {"'", "'s", "’"}:
                 break
             e = s.ent_at(k)
             if e is not None:
@@ -120,7 +122,8 @@ def renamings(s: Sentence) -> Iterator[Event]:
     doc = s.doc
     for tok in s.span:
         hit = tok.lemma_ == "rename" or (
-            tok.lemma_ == "change" and any(t.lower_ == "name" for t in doc[tok.i : tok.i + 4])
+            tok.lemma_ in {"change", "adopt"}
+            and any(t.lower_ == "name" for t in doc[tok.i : tok.i + 4])
         )
         if not hit or _negated(s, tok.i) or hedged(s, tok.i - 3, tok.i):
             continue
@@ -195,7 +198,23 @@ def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
         if j < s.end and s.doc[j].lower_ == "of":
             j += 1
         treaties = [o for o in orgs_after(s, j, window=4) if o.label == "TREATY"]
+        named = None
         if not treaties:
+            before = _treaty_before(s, t.start)
+            if before is not None:
+                treaties = [before]
+            else:
+                named = _document_after(s, j)
+        if not treaties and named is None:
+            continue
+        if named is not None:
+            label, concerns = named
+            parties = countries_before(s, t.start)
+            if not (parties and hedged(s, parties[-1].end, t.start)):
+                anchor = Trigger("SIGN", t.start, t.end)
+                yield Event("TreatySigning", f"signing of the {label}", _date(s, anchor), None,
+                            _location(s, t.start), [p.key for p in parties], concerns,
+                            [_mention(s)])  # fmt: skip
             continue
         parties = countries_before(s, t.start)
         if parties and hedged(s, parties[-1].end, t.start):
@@ -211,18 +230,73 @@ def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
                         [_mention(s)])  # fmt: skip
 
 
+DOCUMENTS = frozenset(
+    [
+        "Treaty",
+        "Charter",
+        "Agreement",
+        "Accord",
+        "Accords",
+        "Convention",
+        "Protocol",
+        "Declaration",
+        "Act",
+        "Memorandum",
+        "Pact",
+    ]
+)
+
+
+def _treaty_before(s: Sentence, i: int) -> Ent | None:
+    """'the Oslo Accords, which Israel and the PLO signed'; 'the Convention signed on ...'."""
+    doc = s.doc
+    e = s.ent_ending_at(i - 1)
+    if e is not None and e.label == "TREATY":
+        return e
+    j = i - 1
+    while j >= max(s.start, i - 12):
+        if doc[j].lower_ in {"which", "that"}:
+            k = j - 1
+            while k >= s.start and doc[k].text == ",":
+                k -= 1
+            ante = s.ent_ending_at(k)
+            return ante if ante is not None and ante.label == "TREATY" else None
+        j -= 1
+    return None
+
+
+def _document_after(s: Sentence, j: int) -> tuple[str, list[str]] | None:
+    """A named document not in the gazetteer: 'the ASEAN Charter', 'the Withdrawal Agreement'."""
+    doc = s.doc
+    if j < s.end and doc[j].lower_ == "the":
+        j += 1
+    k = j
+    while k < min(s.end, j + 10) and (doc[k].is_title or doc[k].is_upper or s.ent_at(k)
+                                       or doc[k].lower_ in {"on", "of", "the", "and", "for"}):  # fmt: skip
+        k += 1
+    while k > j and doc[k - 1].lower_ in {"on", "of", "the", "and", "for"}:
+        k -= 1
+    words = doc[j:k]
+    if not any(w.text in DOCUMENTS for w in words):
+        return None
+    concerns = [e.key for e in s.ents if e.label in ORG_LABELS and j <= e.start < k]
+    return words.text, concerns[:1]
+
+
 def foundings(s: Sentence, triggers: list[Trigger], found: list[Membership]) -> Iterator[Event]:
     """'OPEC, which was set up in Baghdad in September 1960'; 'X and Y founded Z in 2011'."""
     doc = s.doc
     for t in triggers:
-        if t.label != "FOUND" or doc[t.start].lemma_ not in {"found", "establish", "co-found"}:
+        if t.label != "FOUND" or doc[t.start].lemma_ not in FOUNDING_VERBS:
             continue
         if _negated(s, t.start) or hedged(s, t.start - 3, t.start):
             continue
         org = _org_subject(s, t.start)
-        if org is None:
+        if org is None and doc[t.start].lemma_ != "be":
             after = orgs_after(s, t.end, window=3)
             org = after[0] if after else None
+        if org is None or org.label != "ORG":
+            continue
         if org is None:
             continue
         date, location = _date(s, org), _location(s, t.start)
@@ -231,6 +305,9 @@ def foundings(s: Sentence, triggers: list[Trigger], found: list[Membership]) -> 
         members = [m.member for m in found if m.organization == org.key]
         yield Event("Founding", f"founding of the {org.text}", date, None, location,
                     list(dict.fromkeys(members)), [org.key], [_mention(s)])  # fmt: skip
+
+
+FOUNDING_VERBS = frozenset({"found", "establish", "co-found", "create", "launch", "set", "be"})
 
 
 def _org_subject(s: Sentence, i: int) -> Ent | None:
@@ -246,10 +323,29 @@ def _org_subject(s: Sentence, i: int) -> Ent | None:
     return None
 
 
-PROPOSE = frozenset({"propose", "suggest", "initiate", "call", "put"})
+PROPOSE = frozenset({"propose", "suggest", "initiate", "call", "put", "urge"})
 PROPOSAL_OBJECTS = frozenset(
-    """establish establishment create creation set setting form formation initiative
-    network union convene convening launch found mechanism fund zone forum""".split()
+    [
+        "establish",
+        "establishment",
+        "create",
+        "creation",
+        "set",
+        "setting",
+        "form",
+        "formation",
+        "initiative",
+        "network",
+        "union",
+        "convene",
+        "convening",
+        "launch",
+        "found",
+        "mechanism",
+        "fund",
+        "zone",
+        "forum",
+    ]
 )
 
 
@@ -297,6 +393,16 @@ def independence(s: Sentence, main: str | None) -> Iterator[Event]:
     """'shortly after its independence on December 16, 1991'."""
     doc = s.doc
     for tok in s.span:
+        if tok.lower_ == "independent" and tok.i > s.start:
+            # "proclaimed itself an independent state on December 16, 1991"
+            left = {t.lemma_ for t in doc[max(s.start, tok.i - 4) : tok.i]}
+            dates = [d for d in s.dates if 0 <= d.start - tok.i <= 6]
+            actors = countries_before(s, tok.i)
+            if left & {"proclaim", "declare"} and dates and actors:
+                yield Event("Independence", "independence", dates[0].span.start, None, None,
+                            [actors[0].key], [], [_mention(s)])  # fmt: skip
+                return
+            continue
         if tok.lower_ != "independence" or s.ent_at(tok.i) is not None:
             continue
         i = tok.i

@@ -18,8 +18,23 @@ ROLE_LABELS = {
 }
 
 EVENT_TYPES = frozenset(
-    """Summit Conference Meeting TreatySigning Accession Election Founding Renaming
-    Exhibition Talks Agreement Proposal Independence CapitalRelocation Withdrawal""".split()
+    [
+        "Summit",
+        "Conference",
+        "Meeting",
+        "TreatySigning",
+        "Accession",
+        "Election",
+        "Founding",
+        "Renaming",
+        "Exhibition",
+        "Talks",
+        "Agreement",
+        "Proposal",
+        "Independence",
+        "CapitalRelocation",
+        "Withdrawal",
+    ]
 )
 
 

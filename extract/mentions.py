@@ -18,9 +18,24 @@ from extract.gazetteer import Gazetteer
 
 #: Nouns after a demonym that make it stand for the state ("the Kazakh government").
 STATE_NOUNS = frozenset(
-    """government authorities leadership side delegation state republic administration
-    foreign ministry MOFA parliament president leader army military diplomats
-    diplomacy""".split()
+    [
+        "government",
+        "authorities",
+        "leadership",
+        "side",
+        "delegation",
+        "administration",
+        "foreign",
+        "ministry",
+        "MOFA",
+        "parliament",
+        "president",
+        "leader",
+        "army",
+        "military",
+        "diplomats",
+        "diplomacy",
+    ]
 )
 
 #: Nouns that refer back to the country an article is about ("the Republic").
@@ -86,8 +101,32 @@ class Sentence:
 
 
 _NOT_FIRST_NAMES = frozenset(
-    """President Minister Leader Premier Chancellor King Queen The Mr Mrs Ms Dr Emir Prince
-    Sheikh Sultan General Secretary Ambassador When After Before While Since""".split()
+    [
+        "President",
+        "Minister",
+        "Leader",
+        "Premier",
+        "Chancellor",
+        "King",
+        "Queen",
+        "The",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Emir",
+        "Prince",
+        "Sheikh",
+        "Sultan",
+        "General",
+        "Secretary",
+        "Ambassador",
+        "When",
+        "After",
+        "Before",
+        "While",
+        "Since",
+    ]
 )
 
 
@@ -109,11 +148,41 @@ def main_country(doc: Doc, gaz: Gazetteer) -> str | None:
     return best if counts[best] >= 2 else None
 
 
-def resolve_sentence(
-    sent: Span, gaz: Gazetteer, main: str | None, people: dict[str, str]
-) -> Sentence:
+#: Definite descriptions that refer back to the organization just named ("the bloc").
+ORG_NOUNS = frozenset(
+    [
+        "bloc",
+        "alliance",
+        "organization",
+        "organisation",
+        "union",
+        "group",
+        "grouping",
+        "council",
+        "body",
+        "club",
+        "association",
+        "community",
+        "cartel",
+    ]
+)
+
+
+@dataclass
+class Context:
+    """What earlier sentences of the article established, for resolving references."""
+
+    people: dict[str, str]
+    last_org: str | None = None
+    last_org_sentence: int = -10
+    sentence_index: int = 0
+
+
+def resolve_sentence(sent: Span, gaz: Gazetteer, main: str | None, ctx: Context) -> Sentence:
     """Resolve a sentence's entities, anaphors and dates."""
     doc = sent.doc
+    people = ctx.people
+    ctx.sentence_index += 1
     ents: list[Ent] = []
     for e in sent.ents:
         if e.label_ == "DEMONYM":
@@ -129,8 +198,28 @@ def resolve_sentence(
     if main:
         ents.extend(_anaphors(sent, main, {i for e in ents for i in range(e.start, e.end)}))
     ents.extend(_capital_of(sent, gaz, ents))
+    ents.extend(_org_references(sent, ctx, {i for e in ents for i in range(e.start, e.end)}))
     ents.sort(key=lambda e: e.start)
+    for e in ents:
+        if e.label == "ORG" and not e.implicit:
+            ctx.last_org, ctx.last_org_sentence = e.key, ctx.sentence_index
     return Sentence(sent, ents, _dates(sent))
+
+
+def _org_references(sent: Span, ctx: Context, taken: set[int]) -> list[Ent]:
+    """'the bloc', 'the alliance': the organization named in the last two sentences."""
+    if ctx.last_org is None or ctx.sentence_index - ctx.last_org_sentence > 2:
+        return []
+    doc = sent.doc
+    out = []
+    for tok in sent:
+        i = tok.i
+        if tok.lower_ in ORG_NOUNS and i > sent.start and i not in taken:
+            prev = doc[i - 1].lower_
+            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            if prev == "the" and nxt not in {"of", "'s"}:
+                out.append(Ent(i - 1, i + 1, "ORG", ctx.last_org, doc[i - 1 : i + 1].text, True))
+    return out
 
 
 def _demonym(doc: Doc, e: Span, gaz: Gazetteer) -> Ent | None:
@@ -221,10 +310,16 @@ def _capital_of(sent: Span, gaz: Gazetteer, ents: list[Ent]) -> list[Ent]:
     for e in ents:
         if e.label != "COUNTRY":
             continue
-        if e.start >= 3 and doc[e.start - 1].lower_ == "of" and doc[e.start - 2].lower_ == "capital":
+        if (
+            e.start >= 3
+            and doc[e.start - 1].lower_ == "of"
+            and doc[e.start - 2].lower_ == "capital"
+        ):
             city = gaz.capitals.get(e.key)
             if city:
-                out.append(Ent(e.start - 2, e.end, "CITY", city, doc[e.start - 2 : e.end].text, True))
+                out.append(
+                    Ent(e.start - 2, e.end, "CITY", city, doc[e.start - 2 : e.end].text, True)
+                )
     # The capital phrase replaces the country mention inside it.
     for c in out:
         ents[:] = [e for e in ents if not (c.start <= e.start and e.end <= c.end)]

@@ -31,25 +31,49 @@ LABELS = {
 
 #: Words that introduce a person's name ("President Nursultan Nazarbayev").
 PERSON_TITLES = frozenset(
-    """President Premier Chancellor King Queen Emir Sheikh Sultan Prince leader Leader
-    Minister Secretary-General Ambassador Governor Senator Dr. Mr. Mrs. Ms. Chairman
-    Chairwoman envoy Envoy""".split()
+    [
+        "President",
+        "Premier",
+        "Chancellor",
+        "King",
+        "Queen",
+        "Emir",
+        "Sheikh",
+        "Sultan",
+        "Prince",
+        "leader",
+        "Leader",
+        "Minister",
+        "Secretary-General",
+        "Ambassador",
+        "Governor",
+        "Senator",
+        "Dr.",
+        "Mr.",
+        "Mrs.",
+        "Ms.",
+        "Chairman",
+        "Chairwoman",
+        "envoy",
+        "Envoy",
+    ]
 )
 
 #: Lemma patterns of the words that signal a fact; rules.py interprets each label.
 TRIGGERS: dict[str, list[list[dict]]] = {
     "JOIN": [[{"LEMMA": {"IN": ["join", "rejoin", "enter"]}}]],
-    "ACCEDE": [
-        [{"LEMMA": {"IN": ["accede", "accession", "admission", "ratify", "ratification"]}}]
-    ],
-    "ADMIT": [[{"LEMMA": {"IN": ["admit", "accept", "welcome"]}}]],
+    "ACCEDE": [[{"LEMMA": {"IN": ["accede", "accession", "admission", "ratify", "ratification"]}}]],
+    "ADMIT": [[{"LEMMA": {"IN": ["admit", "readmit", "re-admit", "accept", "welcome"]}}]],
     "MEMBER": [
         [{"LOWER": {"IN": ["member", "members", "member-state", "member-states"]}}],
         [{"LOWER": "member"}, {"LOWER": {"IN": ["state", "states", "country", "countries"]}}],
+        [{"LOWER": "participating"}, {"LOWER": {"IN": ["state", "states"]}}],
     ],
     "PARTY": [[{"LOWER": {"IN": ["party", "parties", "signatory", "signatories"]}}]],
     "FOUND": [
-        [{"LEMMA": {"IN": ["found", "co-found", "cofound", "establish"]}}],
+        [{"LEMMA": {"IN": ["found", "co-found", "cofound", "establish", "create", "launch"]}}],
+        [{"LEMMA": "set"}, {"LOWER": "up"}],
+        [{"LEMMA": "be"}, {"LOWER": "born"}],
         [{"LOWER": "co"}, {"ORTH": "-"}, {"LEMMA": "found"}],
         [{"LOWER": {"IN": ["founder", "founders", "co-founder", "co-founders"]}}],
         [{"LEMMA": {"IN": ["creation", "establishment", "formation", "founding"]}}],
@@ -58,12 +82,12 @@ TRIGGERS: dict[str, list[list[dict]]] = {
         [{"LEMMA": {"IN": ["head", "chair", "preside"]}}],
         [{"LOWER": {"IN": ["chairmanship", "chairpersonship", "chairship", "presidency"]}}],
     ],
-    "ELECT": [[{"LEMMA": {"IN": ["elect", "re-elect", "reelect"]}}]],
+    "ELECT": [[{"LEMMA": {"IN": ["elect", "re-elect", "reelect", "vote"]}}]],
     "OBSERVER": [[{"LOWER": {"IN": ["observer", "observers"]}}]],
     "PARTNER": [[{"LOWER": "dialogue"}, {"LOWER": {"IN": ["partner", "partners"]}}]],
     "WITHDRAW": [
         [{"LEMMA": {"IN": ["withdraw", "leave", "quit", "exit", "withdrawal", "departure"]}}],
-        [{"LEMMA": "pull"}, {"LOWER": "out"}],
+        [{"LEMMA": {"IN": ["pull", "walk", "opt"]}}, {"LOWER": "out"}],
     ],
     "SIGN": [[{"LEMMA": {"IN": ["sign", "signing"]}}]],
     "SERVE": [
@@ -78,11 +102,11 @@ TRIGGERS: dict[str, list[list[dict]]] = {
 def line_breaks(doc: Doc) -> Doc:
     """Start a sentence after every line break: headings and page junk stand alone."""
     for i, token in enumerate(doc):
-        if i == 0:
-            token.is_sent_start = True
-        elif "\n" in doc[i - 1].text and doc[i - 1].is_space:
-            token.is_sent_start = True
-        elif "\n" in doc[i - 1].whitespace_:
+        if (
+            i == 0
+            or ("\n" in doc[i - 1].text and doc[i - 1].is_space)
+            or "\n" in doc[i - 1].whitespace_
+        ):
             token.is_sent_start = True
         elif not token.is_space:
             # Leave the rest to the sentencizer (None = undecided).
@@ -119,6 +143,12 @@ def people(doc: Doc) -> Doc:
             i = k if k > i else i + 1
         else:
             i += 1
+    # Later bare surnames of people already named: "... Nazarbayev proposed".
+    surnames = {doc[e.end - 1].text for e in spans if e.label_ == "PERSON" and len(e) > 1}
+    taken = {t.i for e in spans for t in e}
+    for token in doc:
+        if token.text in surnames and token.i not in taken:
+            spans.append(Span(doc, token.i, token.i + 1, label="PERSON"))
     doc.ents = filter_spans(spans)
     return doc
 
@@ -141,9 +171,7 @@ def pipeline() -> Language:
     nlp.add_pipe("dg_line_breaks")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    ruler = nlp.add_pipe(
-        "entity_ruler", config={"phrase_matcher_attr": "ORTH", "validate": False}
-    )
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH", "validate": False})
     nlp.add_pipe("dg_people")
     # The lookup tables must be loaded before the ruler tokenizes its patterns.
     nlp.initialize()

@@ -1,7 +1,7 @@
 """From an article to its facts: the extractor's entry point.
 
-    facts = extract(article)          # one article
-    for article, facts in extract_many(articles): ...   # streams, with nlp.pipe
+facts = extract(article)          # one article
+for article, facts in extract_many(articles): ...   # streams, with nlp.pipe
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from extract import events as event_rules
 from extract import rules
 from extract.facts import Event, Facts, Membership
 from extract.gazetteer import load as load_gazetteer
-from extract.mentions import main_country, resolve_sentence
+from extract.mentions import Context, main_country, resolve_sentence
 from extract.nlp import pipeline, trigger_matcher
 from extract.reader import Article
 
@@ -46,7 +46,9 @@ def extract(article: Article) -> Facts:
     return facts_from_doc(doc)
 
 
-def extract_many(articles: Iterable[Article], batch_size: int = 16) -> Iterator[tuple[Article, Facts]]:
+def extract_many(
+    articles: Iterable[Article], batch_size: int = 16
+) -> Iterator[tuple[Article, Facts]]:
     """Extract a stream of articles with spaCy's batching."""
     pairs = ((a.text, a) for a in articles)
     for doc, article in pipeline().pipe(pairs, as_tuples=True, batch_size=batch_size):
@@ -64,20 +66,19 @@ def facts_from_doc(doc: Doc) -> Facts:
         sent_start = doc[start].sent.start
         label = doc.vocab.strings[match_id]
         by_sentence.setdefault(sent_start, []).append(rules.Trigger(label, start, end))
+    ctx = Context(people=facts.people)
     for sent in doc.sents:
         if is_junk(sent):
             continue
-        s = resolve_sentence(sent, gaz, main, facts.people)
+        s = resolve_sentence(sent, gaz, main, ctx)
         triggers = sorted(by_sentence.get(sent.start, []), key=lambda t: (t.start, t.label))
         found = list(rules.memberships(s, triggers, gaz)) if triggers else []
         facts.memberships.extend(found)
-        facts.events.extend(rules.events_from_memberships(s, found, gaz))
+        facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers))
         facts.events.extend(event_rules.events(s, triggers, found, main, gaz))
     facts.memberships = merge_memberships(facts.memberships)
     facts.events = merge_events(facts.events)
-    used = {p for e in facts.events for p in e.participants} | {
-        m.member for m in facts.memberships
-    }
+    used = {p for e in facts.events for p in e.participants} | {m.member for m in facts.memberships}
     facts.people = {k: v for k, v in facts.people.items() if k in used}
     return facts
 

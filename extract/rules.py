@@ -23,18 +23,138 @@ from extract.mentions import DateMention, Ent, Sentence
 
 #: Words that make a statement anticipated, hypothetical, reported as wish, or denied.
 CUES = frozenset(
-    """not n't never no nor expected expect expects hope hopes hoped hoping plan plans
-    planned planning may might could would will shall should must seek seeks sought
-    seeking aim aims aimed apply applied applies applying application bid bids candidate
-    candidacy want wants wanted intend intends intended consider considered considering
-    refuse refused refuses reject rejected rejects decline declined declines fail failed
-    negotiate negotiating likely unlikely potential possible possibly future aspire
-    aspires aspiring aspiration if unless whether wish wishes attempt attempted try tried
-    tries against prepare prepared prepares preparing ready eligible invite invited
-    invitation push pushed pushes lobby lobbied poised 'll 'd await awaits awaiting
-    pending deny denied denies cease ceased ceases suspended rumoured rumored reportedly
-    allegedly considers proposal proposed proposes propose suggested suggest suggests
-    urged urge urges called calls advocated advocates""".split()
+    [
+        "not",
+        "n't",
+        "never",
+        "no",
+        "nor",
+        "expected",
+        "expect",
+        "expects",
+        "hope",
+        "hopes",
+        "hoped",
+        "hoping",
+        "plan",
+        "plans",
+        "planned",
+        "planning",
+        "may",
+        "might",
+        "could",
+        "would",
+        "will",
+        "shall",
+        "should",
+        "must",
+        "seek",
+        "seeks",
+        "sought",
+        "seeking",
+        "aim",
+        "aims",
+        "aimed",
+        "apply",
+        "applied",
+        "applies",
+        "applying",
+        "application",
+        "bid",
+        "bids",
+        "candidate",
+        "candidacy",
+        "want",
+        "wants",
+        "wanted",
+        "intend",
+        "intends",
+        "intended",
+        "consider",
+        "considered",
+        "considering",
+        "refuse",
+        "refused",
+        "refuses",
+        "reject",
+        "rejected",
+        "rejects",
+        "decline",
+        "declined",
+        "declines",
+        "fail",
+        "failed",
+        "negotiate",
+        "negotiating",
+        "likely",
+        "unlikely",
+        "potential",
+        "possible",
+        "possibly",
+        "future",
+        "aspire",
+        "aspires",
+        "aspiring",
+        "aspiration",
+        "if",
+        "unless",
+        "whether",
+        "wish",
+        "wishes",
+        "attempt",
+        "attempted",
+        "try",
+        "tried",
+        "tries",
+        "against",
+        "prepare",
+        "prepared",
+        "prepares",
+        "preparing",
+        "ready",
+        "eligible",
+        "invite",
+        "invited",
+        "invitation",
+        "push",
+        "pushed",
+        "pushes",
+        "lobby",
+        "lobbied",
+        "poised",
+        "'ll",
+        "'d",
+        "await",
+        "awaits",
+        "awaiting",
+        "pending",
+        "deny",
+        "denied",
+        "denies",
+        "cease",
+        "ceased",
+        "ceases",
+        "suspended",
+        "rumoured",
+        "rumored",
+        "reportedly",
+        "allegedly",
+        "considers",
+        "proposal",
+        "proposed",
+        "proposes",
+        "propose",
+        "suggested",
+        "suggest",
+        "suggests",
+        "urged",
+        "urge",
+        "urges",
+        "called",
+        "calls",
+        "advocated",
+        "advocates",
+    ]
 )
 
 #: Words that end a clause when searching for a fact's arguments.
@@ -48,9 +168,39 @@ BE_FORMS = frozenset({"be", "is", "was", "were", "are", "been", "being", "has", 
 
 #: Words that may stand between a linking verb and "member of" ("has been a full member of").
 MEMBER_LEFT = frozenset(
-    """a an the full fully full-fledged fully-fledged founding permanent non non-permanent
-    - associate its one of also now already still since then first new active longtime
-    long-standing original formal official voting""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "full",
+        "fully",
+        "full-fledged",
+        "fully-fledged",
+        "founding",
+        "permanent",
+        "non",
+        "non-permanent",
+        "-",
+        "associate",
+        "its",
+        "one",
+        "of",
+        "also",
+        "now",
+        "already",
+        "still",
+        "since",
+        "then",
+        "first",
+        "new",
+        "active",
+        "longtime",
+        "long-standing",
+        "original",
+        "formal",
+        "official",
+        "voting",
+    ]
 )
 MEMBER_VERBS = frozenset({"be", "become", "remain", "as", ",", "make", "stay", "among"})
 
@@ -235,8 +385,11 @@ def _clause_break(s: Sentence, lo: int, hi: int) -> bool:
         word = doc[k].lower_
         if word in BOUNDARIES or word in {"before", "after"}:
             return True
-        if word == "," and k + 1 < s.end and doc[k + 1].lower_ in {"and", "but", "only", "while",
-                                                                   "before", "after", "when"}:
+        if (
+            word == ","
+            and k + 1 < s.end
+            and doc[k + 1].lower_ in {"and", "but", "only", "while", "before", "after", "when"}
+        ):
             return True
     return False
 
@@ -315,12 +468,25 @@ def _standard(s: Sentence, t: Trigger, role: str) -> tuple[list[Ent], list[Ent]]
 
 
 def _passive_by(s: Sentence, t: Trigger) -> tuple[list[Ent], list[Ent]] | None:
-    """'NATO was joined by Albania', 'The OSCE was chaired by Kazakhstan'."""
-    if t.end < s.end and s.doc[t.end].lower_ == "by":
-        members = countries_after(s, t.end + 1)
-        org = _org_before(s, t.start)
-        if members and org and not hedged(s, org.end, t.start):
-            return members, [org]
+    """'NATO was joined by Albania', 'OPEC was founded in Baghdad in 1960 by Iran, Iraq ...'."""
+    doc = s.doc
+    k = t.end
+    while k < min(s.end, t.end + 14):
+        if doc[k].lower_ == "by":
+            break
+        e = s.ent_at(k)
+        if doc[k].text in BOUNDARIES or doc[k].text == "," or (e and e.label != "CITY"):
+            if not any(d.start <= k < d.end for d in s.dates):
+                return None
+        k += 1
+    else:
+        return None
+    if k >= s.end:
+        return None
+    members = countries_after(s, k + 1)
+    org = _org_before(s, t.start)
+    if members and org and not hedged(s, org.end, t.start):
+        return members, [org]
     return None
 
 
@@ -469,13 +635,16 @@ def _member(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
         orgs = orgs_after(s, j + 1, window=4)
     left = t.start - 1
     if not orgs:
-        e = s.ent_ending_at(left)
+        # "an EU member", "NATO's 31st member"
+        k = left
+        while k > s.start and (doc[k].like_num or _ordinal(doc[k]) or doc[k].lower_ in
+                               {"full", "newest", "latest", "founding", "original"}):  # fmt: skip
+            k -= 1
+        if doc[k].text in {"'s", "’s"}:
+            k -= 1
+        e = s.ent_ending_at(k)
         if e is not None and e.label in ORG_LABELS:
             orgs, left = [e], e.start - 1
-        elif left > s.start and doc[left].text == "'s":
-            e = s.ent_ending_at(left - 1)
-            if e is not None and e.label in ORG_LABELS:
-                orgs, left = [e], e.start - 1
     if not orgs:
         return
     # The words before "member" must link it to a subject: "is a", "became the 28th".
@@ -565,6 +734,8 @@ def _found(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
                 yield from _make(s, found[0], found[1], "founding-member")
         return
     # Verbs: "Chile, Colombia, Mexico and Peru founded the Pacific Alliance in 2011".
+    if lemma == "be":  # "ECOWAS was born in Lagos": an event, no members named
+        return
     if t.start > s.start and doc[t.start - 1].lower_ in {"newly", "recently", "the", "a", "an"}:
         return  # "the newly founded SCO" is an adjective
     if _is_passive(s, t):
@@ -594,6 +765,14 @@ def _chair(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
                 orgs = orgs_after(s, k + 1, window=4)
                 if orgs and not hedged(s, t.start - 4, t.start):
                     yield from _make(s, members, orgs, "chair")
+            return
+    if nominal:
+        # "Saudi Arabia held the G20 presidency in 2020"
+        e = s.ent_ending_at(t.start - 1)
+        if e is not None and e.label == "ORG":
+            subject = countries_before(s, e.start)
+            if subject and not _hedged_before(s, subject, Trigger("CHAIR", e.start, e.end)):
+                yield from _make(s, subject, [e], "chair")
             return
     by = _passive_by(s, t)
     if by:
@@ -704,8 +883,22 @@ _HANDLERS = {
 }
 
 
-def events_from_memberships(s: Sentence, found: list[Membership], gaz: Gazetteer) -> Iterator[Event]:
+def events_from_memberships(
+    s: Sentence, found: list[Membership], gaz: Gazetteer, triggers: list[Trigger] = ()
+) -> Iterator[Event]:  # type: ignore[assignment]
     """Events implied by memberships: accession to a treaty, election, withdrawal."""
+    elected = {m.organization for m in found if m.trigger == "ELECT"}
+    for t in triggers:
+        # "served on the Security Council after being elected in October 2013"
+        seat = t.label == "SERVE" and s.doc[t.start].lower_ in {"seat", "seats"}
+        orgs = {m.organization for m in found}
+        if (t.label == "ELECT" or seat) and len(orgs) == 1 and not orgs & elected:
+            org = orgs.pop()
+            members = list(dict.fromkeys(m.member for m in found))
+            start, _ = _date_role(s, nearest_date(s, t))
+            label = f"election to the {gaz.entities[org].name}"
+            yield Event("Election", label, start, None, None, members, [org], [_mention(s)])
+            elected.add(org)
     groups: dict[tuple[str, str], list[Membership]] = {}
     for m in found:
         groups.setdefault((m.trigger, m.organization), []).append(m)
