@@ -98,9 +98,30 @@ def gatherings(s: Sentence) -> Iterator[Event]:
         if not (date or location):
             continue
         label = doc[label_start:label_end].text
-        if not concerns and location is None:
+        named = any(t.is_title or t.is_upper for t in doc[label_start:i]) or tok.is_title
+        if not concerns and location is None and not (named and date):
             continue
         yield Event(kind, label, date, end, location, [], concerns, [_mention(s)])
+
+
+def meetings(s: Sentence) -> Iterator[Event]:
+    """'The presidents of the United States and Russia met in Geneva on 16 June 2021'."""
+    doc = s.doc
+    for tok in s.span:
+        if tok.lemma_ != "meet" or tok.lower_ in {"meet", "meeting"} or _negated(s, tok.i):
+            continue
+        if hedged(s, tok.i - 4, tok.i):
+            continue
+        location = _location(s, tok.i)
+        anchor = Trigger("MEET", tok.i, tok.i + 1)
+        date = _date(s, anchor)
+        if not (location and date):
+            continue
+        who = [e.key for e in s.ents if e.label in ("COUNTRY", "PERSON") and e.end <= tok.i]
+        label = "meeting in " + doc[[e for e in s.ents if e.key == location][0].start].text
+        yield Event("Meeting", label, date, None, location, list(dict.fromkeys(who)), [],
+                    [_mention(s)])  # fmt: skip
+        return
 
 
 def exhibitions(s: Sentence) -> Iterator[Event]:
@@ -108,8 +129,10 @@ def exhibitions(s: Sentence) -> Iterator[Event]:
     for m in EXPO.finditer(s.span.text):
         location = _location(s, s.start) or _any_city(s)
         label = f"Expo {m.group(1)}"
-        yield Event("Exhibition", label, Date(m.group(1), "year"), None, location, [], [],
-                    [_mention(s)])  # fmt: skip
+        # "Expo 2020 opened in Dubai on 1 October 2021": the sentence's own date wins.
+        when = [d.span.start for d in s.dates if d.span.start.value[:4] >= m.group(1)]
+        date = when[0] if len(when) == 1 else Date(m.group(1), "year")
+        yield Event("Exhibition", label, date, None, location, [], [], [_mention(s)])
 
 
 def _any_city(s: Sentence) -> str | None:
@@ -127,7 +150,7 @@ def renamings(s: Sentence) -> Iterator[Event]:
         )
         if not hit or _negated(s, tok.i) or hedged(s, tok.i - 3, tok.i):
             continue
-        orgs = [e for e in s.ents if e.label in ORG_LABELS]
+        orgs = [e for e in s.ents if e.label in (*ORG_LABELS, "COUNTRY") and not e.implicit]
         if not orgs:
             continue
         before = [e for e in orgs if e.end <= tok.i]
@@ -171,6 +194,8 @@ def agreements(s: Sentence) -> Iterator[Event]:
             continue
         if _negated(s, tok.i) or hedged(s, tok.i - 4, tok.i):
             continue
+        if tok.i + 1 < s.end and doc[tok.i + 1].lemma_ in {"establish", "create", "set"}:
+            continue
         anchor = Trigger("AGREEMENT", tok.i, tok.i + 1)
         date, location = _date(s, anchor), _location(s, tok.i)
         if not (date or location):
@@ -206,6 +231,11 @@ def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
             else:
                 named = _document_after(s, j)
         if not treaties and named is None:
+            founding_doc = _founding_document_before(s, t.start)
+            if founding_doc is not None:
+                yield Event("TreatySigning", f"signing of the agreement establishing the "
+                            f"{founding_doc.text}", _date(s, t), None, _location(s, t.start),
+                            [], [founding_doc.key], [_mention(s)])  # fmt: skip
             continue
         if named is not None:
             label, concerns = named
@@ -247,6 +277,11 @@ DOCUMENTS = frozenset(
 )
 
 
+DOCUMENT_NOUNS = frozenset(
+    {"agreement", "treaty", "charter", "convention", "accord", "protocol", "act", "decision"}
+)
+
+
 def _treaty_before(s: Sentence, i: int) -> Ent | None:
     """'the Oslo Accords, which Israel and the PLO signed'; 'the Convention signed on ...'."""
     doc = s.doc
@@ -265,14 +300,28 @@ def _treaty_before(s: Sentence, i: int) -> Ent | None:
     return None
 
 
+def _founding_document_before(s: Sentence, i: int) -> Ent | None:
+    """'The agreement establishing the AfCFTA was signed': the organization it creates."""
+    doc = s.doc
+    for k in range(max(s.start, i - 12), i):
+        if doc[k].lower_ in DOCUMENT_NOUNS and k + 1 < i and doc[k + 1].lemma_ in {
+            "establish", "create"
+        }:  # fmt: skip
+            orgs = orgs_after(s, k + 2, window=3)
+            return orgs[0] if orgs else None
+    return None
+
+
 def _document_after(s: Sentence, j: int) -> tuple[str, list[str]] | None:
     """A named document not in the gazetteer: 'the ASEAN Charter', 'the Withdrawal Agreement'."""
     doc = s.doc
     if j < s.end and doc[j].lower_ == "the":
         j += 1
     k = j
-    while k < min(s.end, j + 10) and (doc[k].is_title or doc[k].is_upper or s.ent_at(k)
-                                       or doc[k].lower_ in {"on", "of", "the", "and", "for"}):  # fmt: skip
+    joiners = {"on", "of", "the", "and", "for"}
+    while k < min(s.end, j + 10) and (
+        doc[k].is_title or doc[k].is_upper or s.ent_at(k) or doc[k].lower_ in joiners
+    ):
         k += 1
     while k > j and doc[k - 1].lower_ in {"on", "of", "the", "and", "for"}:
         k -= 1
@@ -291,6 +340,8 @@ def foundings(s: Sentence, triggers: list[Trigger], found: list[Membership]) -> 
             continue
         if _negated(s, t.start) or hedged(s, t.start - 3, t.start):
             continue
+        if t.start > s.start and doc[t.start - 1].lower_ in DOCUMENT_NOUNS:
+            continue  # "the agreement establishing the AfCFTA" names a treaty
         org = _org_subject(s, t.start)
         if org is None and doc[t.start].lemma_ != "be":
             after = orgs_after(s, t.end, window=3)
@@ -356,13 +407,12 @@ def proposals(s: Sentence) -> Iterator[Event]:
         if tok.lemma_ not in PROPOSE:
             continue
         j = tok.i + 1
-        if tok.lemma_ == "call":
-            if j >= s.end or doc[j].lower_ not in {"for", "on"}:
-                continue
+        if tok.lemma_ == "call" and (j >= s.end or doc[j].lower_ not in {"for", "on"}):
+            continue
         if tok.lemma_ == "put" and (j >= s.end or doc[j].lower_ != "forward"):
             continue
         window = doc[j : min(s.end, j + 12)]
-        if not {t.lemma_ for t in window} & PROPOSAL_OBJECTS:
+        if not {t.lemma_.lower() for t in window} & PROPOSAL_OBJECTS:
             continue
         if _negated(s, tok.i):
             continue
@@ -376,7 +426,10 @@ def proposals(s: Sentence) -> Iterator[Event]:
             while end < min(s.end, j + 10) and not doc[end].is_punct:
                 end += 1
         # Start the label at what is proposed: "establishment of a Central Asian Union".
-        first = next((t.i for t in doc[j:end] if t.lemma_ in PROPOSAL_OBJECTS), j)
+        first = next((t.i for t in doc[j:end] if t.lemma_.lower() in PROPOSAL_OBJECTS), j)
+        if doc[first].is_title:  # a named initiative: keep its whole name
+            while first > j and (doc[first - 1].is_title or doc[first - 1].lower_ == "and"):
+                first -= 1
         label = "proposal: " + doc[first:end].text.strip()
         anchor = Trigger("PROPOSE", tok.i, tok.i + 1)
         yield Event("Proposal", label, _date(s, anchor), None, None,
@@ -398,7 +451,7 @@ def independence(s: Sentence, main: str | None) -> Iterator[Event]:
             left = {t.lemma_ for t in doc[max(s.start, tok.i - 4) : tok.i]}
             dates = [d for d in s.dates if 0 <= d.start - tok.i <= 6]
             actors = countries_before(s, tok.i)
-            if left & {"proclaim", "declare"} and dates and actors:
+            if left & {"proclaim", "declare", "become"} and dates and actors:
                 yield Event("Independence", "independence", dates[0].span.start, None, None,
                             [actors[0].key], [], [_mention(s)])  # fmt: skip
                 return
@@ -466,6 +519,7 @@ def events(
 ) -> Iterator[Event]:  # fmt: skip
     """All events the sentence states (besides those implied by memberships)."""
     yield from gatherings(s)
+    yield from meetings(s)
     yield from exhibitions(s)
     yield from renamings(s)
     yield from talks(s)

@@ -88,6 +88,7 @@ TRIGGERS: dict[str, list[list[dict]]] = {
     "WITHDRAW": [
         [{"LEMMA": {"IN": ["withdraw", "leave", "quit", "exit", "withdrawal", "departure"]}}],
         [{"LEMMA": {"IN": ["pull", "walk", "opt"]}}, {"LOWER": "out"}],
+        [{"LEMMA": "suspend"}],
     ],
     "SIGN": [[{"LEMMA": {"IN": ["sign", "signing"]}}]],
     "SERVE": [
@@ -95,6 +96,7 @@ TRIGGERS: dict[str, list[list[dict]]] = {
         [{"LOWER": {"IN": ["seat", "seats"]}}, {"LOWER": {"IN": ["on", "in", "at"]}}],
     ],
     "PART": [[{"LOWER": "part"}, {"LOWER": "of"}]],
+    "MEMBERSHIP": [[{"LOWER": "membership"}]],
 }
 
 

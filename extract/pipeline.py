@@ -73,6 +73,7 @@ def facts_from_doc(doc: Doc) -> Facts:
         s = resolve_sentence(sent, gaz, main, ctx)
         triggers = sorted(by_sentence.get(sent.start, []), key=lambda t: (t.start, t.label))
         found = list(rules.memberships(s, triggers, gaz)) if triggers else []
+        found.extend(list(rules.ellipses(s, found)))
         facts.memberships.extend(found)
         facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers))
         facts.events.extend(event_rules.events(s, triggers, found, main, gaz))

@@ -576,7 +576,14 @@ def _together_with(s: Sentence, i: int, plain_with: bool = False) -> list[Ent]:
             return countries_after(s, k + 1)
         if doc[k].text in BOUNDARIES or (doc[k].text == "," and doc[k + 1].lower_ == "and"):
             break
+        e = s.ent_at(k)
+        # (an acronym in brackets right after the organization is the same organization)
+        if (e is not None and e.label in ORG_LABELS and k > i + 2) or doc[k].lemma_ in CLAUSE_VERBS:
+            break  # "... and joined the EC together with Portugal" is another fact
     return []
+
+
+CLAUSE_VERBS = frozenset({"join", "accede", "enter", "become", "sign", "leave", "withdraw"})
 
 
 def _accede(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
@@ -675,6 +682,20 @@ def _member(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
     if _negated_after(s, t.end):
         return
     yield from _make(s, subject, orgs, role)
+
+
+def _membership(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
+    """'Colombia gained membership in the OECD', 'were granted full membership of the SCO'."""
+    doc = s.doc
+    left = doc[max(s.start, t.start - 3) : t.start]
+    if not {x.lemma_ for x in left} & {"grant", "gain", "obtain", "win", "receive", "attain"}:
+        return
+    if t.end >= s.end or doc[t.end].lower_ not in {"of", "in"}:
+        return
+    orgs = orgs_after(s, t.end + 1, window=3)
+    subject = countries_before(s, t.start)
+    if orgs and subject and not _hedged_before(s, subject, t):
+        yield from _make(s, subject, orgs, "member")
 
 
 def _negated_after(s: Sentence, i: int) -> bool:
@@ -849,6 +870,19 @@ def _status(s: Sentence, t: Trigger, role: str) -> Iterator[Membership]:
 def _withdraw(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
     doc = s.doc
     j = t.end
+    if doc[t.start].lemma_ == "suspend":
+        # "suspended its membership in the CSTO", "suspended its OPEC membership"
+        window = doc[t.end : min(s.end, t.end + 4)]
+        k = next((w.i for w in window if w.lower_ == "membership"), None)
+        if k is None:
+            return
+        org = _org_before(s, k, window=2)
+        if org is not None:
+            subject = countries_before(s, t.start)
+            if subject and not _hedged_before(s, subject, t):
+                yield from _make(s, subject, [org], "member", ending=True)
+            return
+        j = k + 1
     if j < s.end and doc[j].lower_ in {"from", "of"}:
         j += 1
     orgs = orgs_after(s, j, window=3)
@@ -879,8 +913,50 @@ _HANDLERS = {
     "PARTNER": _partner,
     "WITHDRAW": _withdraw,
     "SERVE": _serve,
+    "MEMBERSHIP": _membership,
     "PART": _member,
 }
+
+
+ELLIPSIS_VERBS = frozenset({"follow", "join", "accede", "do", "take", "be", "admit", "over"})
+
+
+def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
+    """', and Sweden followed on 7 March 2024': the same fact for another country."""
+    if not found:
+        return
+    doc = s.doc
+    last = found[-1]
+    for k in range(s.start + 1, s.end - 1):
+        if doc[k].lower_ != "and" or doc[k - 1].text != ",":
+            continue
+        members = countries_after(s, k + 1)
+        if not members or members[0].start > k + 2:
+            continue
+        j = members[-1].end
+        rest = doc[j : min(s.end, j + 8)]
+        if any(s.ent_at(x.i) is not None and s.ent_at(x.i).label in ORG_LABELS for x in rest):
+            continue  # it names its own organization: another rule's business
+        if any(x.lower_ in NEGATION_WORDS for x in rest):
+            continue
+        words = [x for x in rest if not x.is_punct]
+        if not words:
+            continue
+        head = words[0]
+        if not (head.lemma_ in ELLIPSIS_VERBS or head.lower_ in {"in", "on", "since", "a"}):
+            continue
+        dates = [d for d in s.dates if j <= d.start < j + 8]
+        start = dates[0].span.start if dates else None
+        if last.end is not None and last.start is None:
+            continue  # withdrawals are not carried over
+        if start is None and last.start is not None:
+            continue  # without its own date the clause may not be the same kind of fact
+        for m in members:
+            yield Membership(m.key, last.organization, last.role, start, None, [_mention(s)],
+                             trigger=last.trigger)  # fmt: skip
+
+
+NEGATION_WORDS = frozenset({"not", "n't", "never", "no"})
 
 
 def events_from_memberships(

@@ -1,0 +1,56 @@
+"""Write quads in the RDF formats users ask for, readable and deterministic."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from pyoxigraph import Quad, RdfFormat, Triple, serialize
+
+from extract.rdf import PREFIXES
+
+FORMATS = {
+    "turtle": RdfFormat.TURTLE,
+    "trig": RdfFormat.TRIG,
+    "nquads": RdfFormat.N_QUADS,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "jsonld": RdfFormat.JSON_LD,
+    "rdfxml": RdfFormat.RDF_XML,
+}
+#: Formats that keep named graphs.
+QUAD_FORMATS = {"trig", "nquads", "jsonld"}
+
+
+def _sort_key(q: Quad) -> tuple[str, str, str, str]:
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def render(quads: Iterable[Quad], fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
+    """Serialize ``quads``: sorted by graph and subject, duplicates removed."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    unique = sorted(set(quads), key=_sort_key)
+    items: list[Quad] | list[Triple]
+    if fmt in QUAD_FORMATS:
+        items = unique
+    else:
+        seen: dict[Triple, None] = {}
+        for q in unique:
+            seen.setdefault(Triple(q.subject, q.predicate, q.object))
+        items = sorted(seen, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    kwargs = {}
+    if fmt in {"turtle", "trig", "rdfxml"}:
+        kwargs["prefixes"] = prefixes or PREFIXES
+    out = serialize(items, format=FORMATS[fmt], **kwargs)
+    return out or b""
+
+
+def write_quads(quads: Iterable[Quad], fmt: str, output: str | None) -> None:
+    """Write to ``output`` or standard output."""
+    data = render(quads, fmt)
+    if output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)
