@@ -111,7 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{name(m.organization, people)}" + (f" | {dates}" if dates else "")
             )
         for e in facts.events:
-            where = f" in {name(e.location, people)}" if e.location else ""
+            place = name(e.location, people) if e.location else ""
+            where = f" in {place}" if place and place not in e.label else ""
             when = f" ({e.start.value})" if e.start else ""
             print(f"  event       {e.type}: {e.label}{where}{when}")
     return EXIT_FAILED if failed else EXIT_OK

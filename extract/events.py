@@ -106,7 +106,6 @@ def gatherings(s: Sentence) -> Iterator[Event]:
 
 def meetings(s: Sentence) -> Iterator[Event]:
     """'The presidents of the United States and Russia met in Geneva on 16 June 2021'."""
-    doc = s.doc
     for tok in s.span:
         if tok.lemma_ != "meet" or tok.lower_ in {"meet", "meeting"} or _negated(s, tok.i):
             continue
@@ -118,7 +117,7 @@ def meetings(s: Sentence) -> Iterator[Event]:
         if not (location and date):
             continue
         who = [e.key for e in s.ents if e.label in ("COUNTRY", "PERSON") and e.end <= tok.i]
-        label = "meeting in " + doc[[e for e in s.ents if e.key == location][0].start].text
+        label = "meeting"  # completed with the place's name in pipeline.name_events
         yield Event("Meeting", label, date, None, location, list(dict.fromkeys(who)), [],
                     [_mention(s)])  # fmt: skip
         return

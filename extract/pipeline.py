@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span
 from extract import events as event_rules
 from extract import rules
 from extract.facts import Event, Facts, Membership
+from extract.gazetteer import Gazetteer
 from extract.gazetteer import load as load_gazetteer
 from extract.mentions import Context, main_country, resolve_sentence
 from extract.nlp import pipeline, trigger_matcher
@@ -79,9 +80,33 @@ def facts_from_doc(doc: Doc) -> Facts:
         facts.events.extend(event_rules.events(s, triggers, found, main, gaz))
     facts.memberships = merge_memberships(facts.memberships)
     facts.events = merge_events(facts.events)
+    name_events(facts, gaz)
     used = {p for e in facts.events for p in e.participants} | {m.member for m in facts.memberships}
     facts.people = {k: v for k, v in facts.people.items() if k in used}
     return facts
+
+
+def name_events(facts: Facts, gaz: Gazetteer) -> None:
+    """Give generic event labels the names of what they are about: 'talks in Astana'."""
+
+    def name(key: str | None) -> str:
+        if key is None:
+            return ""
+        entity = gaz.entities.get(key)
+        return entity.name if entity else facts.people.get(key, key)
+
+    for e in facts.events:
+        first = e.participants[0] if e.participants else None
+        if e.type == "Independence" and first:
+            e.label = f"independence of {name(first)}"
+        elif e.type == "CapitalRelocation" and first:
+            e.label = f"relocation of the capital of {name(first)}"
+            if e.location:
+                e.label += f" to {name(e.location)}"
+        elif e.type == "Renaming" and e.concerns:
+            e.label = f"renaming of {name(e.concerns[0])}"
+        elif e.type in {"Talks", "Meeting", "Agreement"} and e.location and " in " not in e.label:
+            e.label = f"{e.label} in {name(e.location)}"
 
 
 def merge_memberships(found: list[Membership]) -> list[Membership]:
@@ -90,7 +115,9 @@ def merge_memberships(found: list[Membership]) -> list[Membership]:
     for m in found:
         group = merged.setdefault((m.member, m.organization, m.role), [])
         for other in group:
-            if _compatible(other.start, m.start) and _compatible(other.end, m.end):
+            start, end = other.start or m.start, other.end or m.end
+            ordered = start is None or end is None or start.value[:4] <= end.value[:4]
+            if _compatible(other.start, m.start) and _compatible(other.end, m.end) and ordered:
                 other.start = other.start or m.start
                 other.end = other.end or m.end
                 other.mentions.extend(x for x in m.mentions if x not in other.mentions)

@@ -348,12 +348,18 @@ def hedged(s: Sentence, begin: int, end: int) -> bool:
     return end - 1 >= s.start and doc[end - 1].lower_ == "to" and end - 1 >= begin
 
 
+#: Words just before the subject that make the whole clause hypothetical or denied.
+PRE_SUBJECT_CUES = frozenset(
+    {"if", "unless", "whether", "should", "deny", "denied", "denies", "rumours", "rumors"}
+)
+
+
 def _hedged_before(s: Sentence, subject: list[Ent], trigger: Trigger) -> bool:
     if subject:
         begin = subject[-1].end
         # "If Norway joined the EU": a condition just before the subject.
-        pre = s.doc[max(s.start, subject[0].start - 3) : subject[0].start]
-        if any(t.lower_ in {"if", "unless", "whether", "should"} for t in pre):
+        pre = s.doc[max(s.start, subject[0].start - 4) : subject[0].start]
+        if any(t.lower_ in PRE_SUBJECT_CUES for t in pre):
             return True
     else:
         begin = trigger.start - 5
