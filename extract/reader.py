@@ -269,7 +269,12 @@ def _build(text: str, source: str, kind: Kind, title: str | None, where: str) ->
 
 
 def _first_line(text: str) -> str:
-    return next((line for line in text.split("\n") if line.strip()), "")
+    """The first line that reads like a headline, skipping breadcrumbs ('WORLD> Asia')."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    for line in lines[:5]:
+        if not re.search(r"[>|»]", line):
+            return line
+    return lines[0] if lines else ""
 
 
 def _clean_title(title: str) -> str:
