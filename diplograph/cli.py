@@ -2,6 +2,13 @@
 
     diplograph extract PATH... [--format turtle|trig|nquads|ntriples|jsonld] [--output FILE]
     diplograph evaluate --gold DIR PATH...
+    diplograph ingest PATH... [--store DIR]          (files, directories, URLs)
+    diplograph remove ARTICLE...                     (path, URL or article key)
+    diplograph export [--format F] [--graph IRI] [--output FILE]
+    diplograph import FILE...                        (bulk load RDF dumps)
+    diplograph backup DIR / diplograph restore DIR
+    diplograph stats
+    diplograph query 'SPARQL' | --file Q.rq [--format table|json|csv|tsv|turtle]
     diplograph run [PATH...]
 
 Errors about one input are printed on one line naming the input and the reason; the
@@ -118,6 +125,182 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _open_store(args: argparse.Namespace, read_only: bool = False):
+    from graph.store import GraphStore, StoreError
+
+    settings = config.load(base=getattr(args, "base", None), store=getattr(args, "store", None))
+    if read_only and not Path(settings.store).exists():
+        raise StoreError(f"{settings.store}: no store here yet (run `diplograph ingest` first)")
+    return GraphStore(settings.store, settings.base)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Extract, validate and store articles."""
+    from diplograph.ingest import ingest
+
+    with _open_store(args) as store:
+        summary = ingest(args.paths, store, jobs=args.jobs, progress=not args.quiet)
+        print(summary.report(), file=sys.stderr)
+        print(f"store: {store.path} (revision {store.revision()})", file=sys.stderr)
+    return EXIT_FAILED if summary.rejected else EXIT_OK
+
+
+def _article_key(item: str) -> str:
+    """An article's key from its key, IRI, file path or URL."""
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[0-9a-f]{16}", item):
+        return item
+    if "/id/article/" in item or "/graph/article/" in item:
+        return item.rstrip("/").rsplit("/", 1)[-1]
+    source = item if re.match(r"https?://", item) else Path(item).resolve().as_uri()
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Take articles' facts out of the store."""
+    failed = 0
+    with _open_store(args) as store:
+        for item in args.articles:
+            if store.remove_article(_article_key(item)):
+                print(f"removed {item}", file=sys.stderr)
+            else:
+                _error(f"{item}: no such article in the store")
+                failed += 1
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the whole graph (or one named graph) in an RDF format, streaming."""
+    with _open_store(args, read_only=True) as store:
+        if args.graph and not any(g.value == args.graph for g in store.store.named_graphs()):
+            _error(f"{args.graph}: no such graph in the store")
+            return EXIT_FAILED
+        if args.output in (None, "-"):
+            store.dump(sys.stdout.buffer, args.format, args.graph)
+            sys.stdout.buffer.flush()
+        else:
+            with open(args.output, "wb") as out:
+                store.dump(out, args.format, args.graph)
+    return EXIT_OK
+
+
+IMPORT_FORMATS = {
+    ".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".nt": "ntriples",
+    ".jsonld": "jsonld", ".rdf": "rdfxml", ".xml": "rdfxml",
+}  # fmt: skip
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Bulk-load RDF files (an export, a backup in N-Quads) without validation."""
+    from extract.serialize import FORMATS
+
+    failed = 0
+    with _open_store(args) as store:
+        for name in args.files:
+            path = Path(name)
+            fmt = args.format or IMPORT_FORMATS.get(path.suffix.lower())
+            if not path.is_file():
+                _error(f"{path}: does not exist")
+                failed += 1
+            elif fmt is None:
+                _error(f"{path}: unknown RDF format (use --format)")
+                failed += 1
+            else:
+                try:
+                    store.bulk_load(path, FORMATS[fmt])
+                except (SyntaxError, ValueError, OSError) as err:
+                    _error(f"{path}: cannot be loaded: {err}")
+                    failed += 1
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        store.backup(Path(args.directory))
+    print(f"backup written to {args.directory}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from graph.store import restore
+
+    settings = config.load(store=args.store)
+    restore(Path(args.directory), Path(settings.store))
+    print(f"store {settings.store} restored from {args.directory}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    with _open_store(args, read_only=True) as store:
+        stats = store.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return EXIT_OK
+    entities = ", ".join(f"{k.lower()} {v}" for k, v in stats["entities"].items())  # type: ignore[union-attr]
+    print(f"quads        {stats['quads']}")
+    print(f"graphs       {stats['graphs']}")
+    print(f"articles     {stats['articles']}")
+    print(f"entities     {entities}")
+    print(f"memberships  {stats['memberships']}")
+    print(f"events       {stats['events']}")
+    print(f"revision     {stats['revision']}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a SPARQL query on the store and print the results."""
+    from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+
+    from diplograph.table import compact, render
+    from extract.rdf import PREFIXES
+
+    if args.file:
+        try:
+            sparql = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            _error(f"{args.file}: cannot read the query: {err}")
+            return EXIT_USAGE
+    elif args.sparql:
+        sparql = args.sparql
+    else:
+        _error("give a query, or --file Q.rq")
+        return EXIT_USAGE
+    with _open_store(args, read_only=True) as store:
+        try:
+            results = store.query(sparql)
+        except SyntaxError as err:
+            _error(f"the query is not valid SPARQL: {err}")
+            return EXIT_USAGE
+        out = sys.stdout.buffer
+        if isinstance(results, QueryBoolean):
+            print("true" if bool(results) else "false")
+        elif isinstance(results, QuerySolutions):
+            if args.format == "table":
+                prefixes = {"id": store.v.base + "id/", "dg": store.v.dg, **PREFIXES}
+                variables = [v.value for v in results.variables]
+                rows = [[compact(row[v], prefixes) for v in variables] for row in results]
+                print(render(variables, rows))
+            else:
+                fmt = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV,
+                       "tsv": QueryResultsFormat.TSV, "xml": QueryResultsFormat.XML}  # fmt: skip
+                if args.format not in fmt:
+                    _error(f"--format {args.format} does not apply to SELECT results")
+                    return EXIT_USAGE
+                results.serialize(out, fmt[args.format])
+        else:
+            fmt = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES,
+                   "jsonld": RdfFormat.JSON_LD, "rdfxml": RdfFormat.RDF_XML}  # fmt: skip
+            chosen = fmt.get(args.format, RdfFormat.TURTLE)
+            kwargs = {"prefixes": PREFIXES} if chosen == RdfFormat.TURTLE else {}
+            results.serialize(out, chosen, **kwargs)
+        out.flush()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diplograph",
@@ -147,6 +330,63 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_evaluate)
 
+    def store_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", help="store directory (env DIPLOGRAPH_STORE; default var/store)")
+        p.add_argument("--base", help="base IRI of the graph (env DIPLOGRAPH_BASE)")
+
+    p = sub.add_parser("ingest", help="extract, validate and store articles")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or URL")
+    p.add_argument("--jobs", type=int, default=1, help="processes to extract with")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    store_option(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("remove", help="take articles' facts out of the store")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE", help="path, URL or article key")
+    store_option(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("export", help="write the graph in an RDF format")
+    p.add_argument(
+        "--format", default="turtle",
+        choices=["turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"],
+    )  # fmt: skip
+    p.add_argument("--graph", help="only this named graph (IRI)")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    store_option(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="bulk-load RDF files into the store")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=sorted(set(IMPORT_FORMATS.values())))
+    store_option(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("backup", help="copy the store into a new directory")
+    p.add_argument("directory", metavar="DIR")
+    store_option(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the store with a backup")
+    p.add_argument("directory", metavar="DIR")
+    store_option(p)
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("stats", help="counts of what the store holds")
+    p.add_argument("--json", action="store_true")
+    store_option(p)
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("query", help="run a SPARQL query on the store")
+    p.add_argument("sparql", nargs="?", help="the query text")
+    p.add_argument("--file", "-f", help="read the query from a file")
+    p.add_argument(
+        "--format", default="table",
+        choices=["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld", "rdfxml"],
+    )  # fmt: skip
+    store_option(p)
+    p.set_defaults(func=cmd_query)
+
     p = sub.add_parser("run", help="extract the sample corpus and print its facts")
     p.add_argument("paths", nargs="*", metavar="PATH")
     common(p)
@@ -159,8 +399,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "jobs", 1) < 1:
         _error("--jobs must be at least 1")
         return EXIT_USAGE
+    from graph.store import StoreError
+
     try:
         return int(args.func(args))
+    except StoreError as err:
+        _error(str(err))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -1,0 +1,1 @@
+"""The knowledge graph on disk: an embedded Oxigraph store; knows nothing of HTTP."""
