@@ -9,7 +9,8 @@
     diplograph backup DIR / diplograph restore DIR
     diplograph stats
     diplograph query 'SPARQL' | --file Q.rq [--format table|json|csv|tsv|turtle]
-    diplograph run [PATH...]
+    diplograph serve [--host H] [--port P] [--store DIR]
+    diplograph run [PATH...]                         (ingest the sample corpus, then serve)
 
 Errors about one input are printed on one line naming the input and the reason; the
 other inputs are still processed, and the exit status says whether any failed.
@@ -92,8 +93,63 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the store over HTTP with a production WSGI server (waitress)."""
+    import logging
+
+    import waitress
+
+    from server import create_app
+
+    settings = config.load(
+        base=args.base,
+        store=args.store,
+        host=args.host,
+        port=args.port,
+        query_timeout_s=args.timeout,
+        query_workers=args.workers,
+        threads=args.threads,
+        write_token=args.write_token,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings)
+    print(
+        f"diplograph: serving {settings.store} on http://{settings.host}:{settings.port}/ "
+        f"(SPARQL endpoint /sparql)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        waitress.serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="diplograph",
+            max_request_body_size=settings.max_request_bytes,
+            channel_timeout=max(120, int(settings.query_timeout_s) + 30),
+        )
+    finally:
+        app.extensions["diplograph"].close()
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Extract the sample corpus and print the facts found, article by article."""
+    """Build the graph from the sample corpus, show its facts, and serve it."""
+    from diplograph.ingest import ingest
+
+    paths = args.paths or [str(config.CORPUS_DIR)]
+    with _open_store(args) as store:
+        summary = ingest(paths, store, jobs=args.jobs, progress=True)
+        print(summary.report(), file=sys.stderr)
+    status = _print_facts(args, paths)
+    if args.no_serve:
+        return status
+    return cmd_serve(args)
+
+
+def _print_facts(args: argparse.Namespace, paths: list[str]) -> int:
+    """Print the facts of each article, as a quick look at what was extracted."""
     from extract.gazetteer import load as load_gazetteer
 
     gaz = load_gazetteer()
@@ -103,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return entity.name if entity else people.get(key, key)
 
     failed = 0
-    for result in extract_all(args.paths or [str(config.CORPUS_DIR)], jobs=args.jobs):
+    for result in extract_all(paths, jobs=args.jobs):
         if result.error is not None:
             _error(str(result.error))
             failed += 1
@@ -187,9 +243,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 IMPORT_FORMATS = {
-    ".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".nt": "ntriples",
-    ".jsonld": "jsonld", ".rdf": "rdfxml", ".xml": "rdfxml",
-}  # fmt: skip
+    ".ttl": "turtle",
+    ".trig": "trig",
+    ".nq": "nquads",
+    ".nt": "ntriples",
+    ".jsonld": "jsonld",
+    ".rdf": "rdfxml",
+    ".xml": "rdfxml",
+}
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -285,15 +346,23 @@ def cmd_query(args: argparse.Namespace) -> int:
                 rows = [[compact(row[v], prefixes) for v in variables] for row in results]
                 print(render(variables, rows))
             else:
-                fmt = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV,
-                       "tsv": QueryResultsFormat.TSV, "xml": QueryResultsFormat.XML}  # fmt: skip
+                fmt = {
+                    "json": QueryResultsFormat.JSON,
+                    "csv": QueryResultsFormat.CSV,
+                    "tsv": QueryResultsFormat.TSV,
+                    "xml": QueryResultsFormat.XML,
+                }
                 if args.format not in fmt:
                     _error(f"--format {args.format} does not apply to SELECT results")
                     return EXIT_USAGE
                 results.serialize(out, fmt[args.format])
         else:
-            fmt = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES,
-                   "jsonld": RdfFormat.JSON_LD, "rdfxml": RdfFormat.RDF_XML}  # fmt: skip
+            fmt = {
+                "turtle": RdfFormat.TURTLE,
+                "ntriples": RdfFormat.N_TRIPLES,
+                "jsonld": RdfFormat.JSON_LD,
+                "rdfxml": RdfFormat.RDF_XML,
+            }
             chosen = fmt.get(args.format, RdfFormat.TURTLE)
             kwargs = {"prefixes": PREFIXES} if chosen == RdfFormat.TURTLE else {}
             results.serialize(out, chosen, **kwargs)
@@ -348,9 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the graph in an RDF format")
     p.add_argument(
-        "--format", default="turtle",
+        "--format",
+        default="turtle",
         choices=["turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"],
-    )  # fmt: skip
+    )
     p.add_argument("--graph", help="only this named graph (IRI)")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
     store_option(p)
@@ -381,15 +451,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("--file", "-f", help="read the query from a file")
     p.add_argument(
-        "--format", default="table",
+        "--format",
+        default="table",
         choices=["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld", "rdfxml"],
-    )  # fmt: skip
+    )
     store_option(p)
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("run", help="extract the sample corpus and print its facts")
+    def serve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port (default 5000)")
+        p.add_argument("--timeout", type=float, help="query time limit in seconds (default 30)")
+        p.add_argument("--workers", type=int, help="query worker processes")
+        p.add_argument("--threads", type=int, help="HTTP threads (default 16)")
+        p.add_argument("--write-token", help="enable updates with this Bearer token")
+
+    p = sub.add_parser("serve", help="serve the store: SPARQL endpoint and pages")
+    serve_options(p)
+    store_option(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="ingest the sample corpus, print its facts, and serve it")
     p.add_argument("paths", nargs="*", metavar="PATH")
-    common(p)
+    p.add_argument("--jobs", type=int, default=1, help="processes to extract with")
+    p.add_argument("--no-serve", action="store_true", help="stop after ingesting")
+    serve_options(p)
+    store_option(p)
     p.set_defaults(func=cmd_run)
     return parser
 

@@ -34,7 +34,16 @@ class Settings:
     write_token: str | None = None
     query_timeout_s: float = 30.0
     max_rows: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024  # largest response body
+    max_request_bytes: int = 16 * 1024 * 1024  # largest request body (queries, uploads)
+    query_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    threads: int = 16  # WSGI threads
     queries_dir: Path = QUERIES_DIR
+
+    @property
+    def snapshots(self) -> Path:
+        """Where read-only snapshots of the store for query workers live."""
+        return self.store.parent / (self.store.name + "-snapshots")
 
     @property
     def ontology_ns(self) -> str:
@@ -54,7 +63,15 @@ def load(**overrides: object) -> Settings:
         "write_token": os.environ.get("DIPLOGRAPH_WRITE_TOKEN") or None,
         "query_timeout_s": float(_env("QUERY_TIMEOUT", "30")),
         "max_rows": int(_env("MAX_ROWS", "100000")),
+        "max_bytes": int(_env("MAX_BYTES", str(64 * 1024 * 1024))),
+        "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
+        "query_workers": int(_env("QUERY_WORKERS", str(max(2, os.cpu_count() or 2)))),
+        "threads": int(_env("THREADS", "16")),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("store", "queries_dir"):
+        values[key] = Path(values[key]).expanduser()  # type: ignore[arg-type]
+    if not str(values["base"]).endswith("/"):
+        values["base"] = f"{values['base']}/"
     return Settings(**values)  # type: ignore[arg-type]

@@ -118,8 +118,9 @@ def meetings(s: Sentence) -> Iterator[Event]:
             continue
         who = [e.key for e in s.ents if e.label in ("COUNTRY", "PERSON") and e.end <= tok.i]
         label = "meeting"  # completed with the place's name in pipeline.name_events
-        yield Event("Meeting", label, date, None, location, list(dict.fromkeys(who)), [],
-                    [_mention(s)])  # fmt: skip
+        yield Event(
+            "Meeting", label, date, None, location, list(dict.fromkeys(who)), [], [_mention(s)]
+        )
         return
 
 
@@ -155,8 +156,16 @@ def renamings(s: Sentence) -> Iterator[Event]:
         before = [e for e in orgs if e.end <= tok.i]
         org = before[-1] if before else orgs[0]
         anchor = Trigger("RENAME", tok.i, tok.i + 1)
-        yield Event("Renaming", f"renaming of the {org.text}", _date(s, anchor),
-                    None, _location(s, tok.i), [], [org.key], [_mention(s)])  # fmt: skip
+        yield Event(
+            "Renaming",
+            f"renaming of the {org.text}",
+            _date(s, anchor),
+            None,
+            _location(s, tok.i),
+            [],
+            [org.key],
+            [_mention(s)],
+        )
         return
 
 
@@ -177,8 +186,7 @@ def talks(s: Sentence) -> Iterator[Event]:
             continue
         concerns = [e.key for e in s.ents if e.label in ORG_LABELS][:1]
         anchor = Trigger("TALKS", tok.i, tok.i + 1)
-        yield Event("Talks", "talks", _date(s, anchor), None, location, [], concerns,
-                    [_mention(s)])  # fmt: skip
+        yield Event("Talks", "talks", _date(s, anchor), None, location, [], concerns, [_mention(s)])
         return
 
 
@@ -232,18 +240,32 @@ def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
         if not treaties and named is None:
             founding_doc = _founding_document_before(s, t.start)
             if founding_doc is not None:
-                yield Event("TreatySigning", f"signing of the agreement establishing the "
-                            f"{founding_doc.text}", _date(s, t), None, _location(s, t.start),
-                            [], [founding_doc.key], [_mention(s)])  # fmt: skip
+                yield Event(
+                    "TreatySigning",
+                    f"signing of the agreement establishing the {founding_doc.text}",
+                    _date(s, t),
+                    None,
+                    _location(s, t.start),
+                    [],
+                    [founding_doc.key],
+                    [_mention(s)],
+                )
             continue
         if named is not None:
             label, concerns = named
             parties = countries_before(s, t.start)
             if not (parties and hedged(s, parties[-1].end, t.start)):
                 anchor = Trigger("SIGN", t.start, t.end)
-                yield Event("TreatySigning", f"signing of the {label}", _date(s, anchor), None,
-                            _location(s, t.start), [p.key for p in parties], concerns,
-                            [_mention(s)])  # fmt: skip
+                yield Event(
+                    "TreatySigning",
+                    f"signing of the {label}",
+                    _date(s, anchor),
+                    None,
+                    _location(s, t.start),
+                    [p.key for p in parties],
+                    concerns,
+                    [_mention(s)],
+                )
             continue
         parties = countries_before(s, t.start)
         if parties and hedged(s, parties[-1].end, t.start):
@@ -254,9 +276,16 @@ def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:
             if s.doc[k].lower_ == "with":
                 parties += countries_after(s, k + 1)
         for treaty in treaties:
-            yield Event("TreatySigning", f"signing of the {treaty.text}", _date(s, treaty),
-                        None, _location(s, t.start), [p.key for p in parties], [treaty.key],
-                        [_mention(s)])  # fmt: skip
+            yield Event(
+                "TreatySigning",
+                f"signing of the {treaty.text}",
+                _date(s, treaty),
+                None,
+                _location(s, t.start),
+                [p.key for p in parties],
+                [treaty.key],
+                [_mention(s)],
+            )
 
 
 DOCUMENTS = frozenset(
@@ -303,9 +332,11 @@ def _founding_document_before(s: Sentence, i: int) -> Ent | None:
     """'The agreement establishing the AfCFTA was signed': the organization it creates."""
     doc = s.doc
     for k in range(max(s.start, i - 12), i):
-        if doc[k].lower_ in DOCUMENT_NOUNS and k + 1 < i and doc[k + 1].lemma_ in {
-            "establish", "create"
-        }:  # fmt: skip
+        if (
+            doc[k].lower_ in DOCUMENT_NOUNS
+            and k + 1 < i
+            and doc[k + 1].lemma_ in {"establish", "create"}
+        ):
             orgs = orgs_after(s, k + 2, window=3)
             return orgs[0] if orgs else None
     return None
@@ -353,8 +384,16 @@ def foundings(s: Sentence, triggers: list[Trigger], found: list[Membership]) -> 
         if not (date or location):
             continue
         members = [m.member for m in found if m.organization == org.key]
-        yield Event("Founding", f"founding of the {org.text}", date, None, location,
-                    list(dict.fromkeys(members)), [org.key], [_mention(s)])  # fmt: skip
+        yield Event(
+            "Founding",
+            f"founding of the {org.text}",
+            date,
+            None,
+            location,
+            list(dict.fromkeys(members)),
+            [org.key],
+            [_mention(s)],
+        )
 
 
 FOUNDING_VERBS = frozenset({"found", "establish", "co-found", "create", "launch", "set", "be"})
@@ -362,8 +401,23 @@ FOUNDING_VERBS = frozenset({"found", "establish", "co-found", "create", "launch"
 
 def _org_subject(s: Sentence, i: int) -> Ent | None:
     """The organization a passive founding verb is about: 'OPEC, which was set up'."""
-    skip = {"was", "were", "is", "been", "has", "had", "which", "that", ",", "first",
-            "originally", "officially", "formally", "jointly", "later"}  # fmt: skip
+    skip = {
+        "was",
+        "were",
+        "is",
+        "been",
+        "has",
+        "had",
+        "which",
+        "that",
+        ",",
+        "first",
+        "originally",
+        "officially",
+        "formally",
+        "jointly",
+        "later",
+    }
     j = i - 1
     while j >= s.start and s.doc[j].lower_ in skip:
         j -= 1
@@ -431,14 +485,22 @@ def proposals(s: Sentence) -> Iterator[Event]:
                 first -= 1
         label = "proposal: " + doc[first:end].text.strip()
         anchor = Trigger("PROPOSE", tok.i, tok.i + 1)
-        yield Event("Proposal", label, _date(s, anchor), None, None,
-                    [a.key for a in actors], [c.key for c in concerns[:1]],
-                    [_mention(s)])  # fmt: skip
+        yield Event(
+            "Proposal",
+            label,
+            _date(s, anchor),
+            None,
+            None,
+            [a.key for a in actors],
+            [c.key for c in concerns[:1]],
+            [_mention(s)],
+        )
         return
 
 
-INDEPENDENCE_VERBS = frozenset({"declare", "proclaim", "gain", "win", "achieve", "restore",
-                                "regain", "obtain"})  # fmt: skip
+INDEPENDENCE_VERBS = frozenset(
+    {"declare", "proclaim", "gain", "win", "achieve", "restore", "regain", "obtain"}
+)
 
 
 def independence(s: Sentence, main: str | None) -> Iterator[Event]:
@@ -451,8 +513,16 @@ def independence(s: Sentence, main: str | None) -> Iterator[Event]:
             dates = [d for d in s.dates if 0 <= d.start - tok.i <= 6]
             actors = countries_before(s, tok.i)
             if left & {"proclaim", "declare", "become"} and dates and actors:
-                yield Event("Independence", "independence", dates[0].span.start, None, None,
-                            [actors[0].key], [], [_mention(s)])  # fmt: skip
+                yield Event(
+                    "Independence",
+                    "independence",
+                    dates[0].span.start,
+                    None,
+                    None,
+                    [actors[0].key],
+                    [],
+                    [_mention(s)],
+                )
                 return
             continue
         if tok.lower_ != "independence" or s.ent_at(tok.i) is not None:
@@ -476,8 +546,7 @@ def independence(s: Sentence, main: str | None) -> Iterator[Event]:
         if country is None:
             continue
         date = dates[0].span.start if dates else _date(s, Trigger("IND", i, i + 1))
-        yield Event("Independence", "independence", date, None, None, [country], [],
-                    [_mention(s)])  # fmt: skip
+        yield Event("Independence", "independence", date, None, None, [country], [], [_mention(s)])
         return
 
 
@@ -507,15 +576,26 @@ def capital_moves(s: Sentence, main: str | None) -> Iterator[Event]:
                     new = e.key
                     break
         anchor = Trigger("MOVE", tok.i, tok.i + 1)
-        yield Event("CapitalRelocation", "relocation of the capital", _date(s, anchor), None,
-                    new, [country], [], [_mention(s)])  # fmt: skip
+        yield Event(
+            "CapitalRelocation",
+            "relocation of the capital",
+            _date(s, anchor),
+            None,
+            new,
+            [country],
+            [],
+            [_mention(s)],
+        )
         return
 
 
 def events(
-    s: Sentence, triggers: list[Trigger], found: list[Membership], main: str | None,
+    s: Sentence,
+    triggers: list[Trigger],
+    found: list[Membership],
+    main: str | None,
     gaz: Gazetteer,
-) -> Iterator[Event]:  # fmt: skip
+) -> Iterator[Event]:
     """All events the sentence states (besides those implied by memberships)."""
     yield from gatherings(s)
     yield from meetings(s)

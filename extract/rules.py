@@ -537,8 +537,9 @@ def _join(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
 
 
 #: Permanent members of the UN Security Council: every other member is elected.
-P5 = frozenset({"country:chn", "country:fra", "country:rus", "country:gbr", "country:usa",
-                "country:sun"})  # fmt: skip
+P5 = frozenset(
+    {"country:chn", "country:fra", "country:rus", "country:gbr", "country:usa", "country:sun"}
+)
 
 
 def _unsc_role(members: list[Ent], orgs: list[Ent], role: str) -> str:
@@ -650,8 +651,11 @@ def _member(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
     if not orgs:
         # "an EU member", "NATO's 31st member"
         k = left
-        while k > s.start and (doc[k].like_num or _ordinal(doc[k]) or doc[k].lower_ in
-                               {"full", "newest", "latest", "founding", "original"}):  # fmt: skip
+        while k > s.start and (
+            doc[k].like_num
+            or _ordinal(doc[k])
+            or doc[k].lower_ in {"full", "newest", "latest", "founding", "original"}
+        ):
             k -= 1
         if doc[k].text in {"'s", "’s"}:
             k -= 1
@@ -958,8 +962,15 @@ def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
         if start is None and last.start is not None:
             continue  # without its own date the clause may not be the same kind of fact
         for m in members:
-            yield Membership(m.key, last.organization, last.role, start, None, [_mention(s)],
-                             trigger=last.trigger)  # fmt: skip
+            yield Membership(
+                m.key,
+                last.organization,
+                last.role,
+                start,
+                None,
+                [_mention(s)],
+                trigger=last.trigger,
+            )
 
 
 NEGATION_WORDS = frozenset({"not", "n't", "never", "no"})

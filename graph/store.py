@@ -176,10 +176,13 @@ class GraphStore:
     def article_graphs(self) -> list[NamedNode]:
         prefix = self.v.base + "graph/article/"
         return sorted(
-            (g for g in self.store.named_graphs() if isinstance(g, NamedNode)
-             and g.value.startswith(prefix)),
+            (
+                g
+                for g in self.store.named_graphs()
+                if isinstance(g, NamedNode) and g.value.startswith(prefix)
+            ),
             key=lambda g: g.value,
-        )  # fmt: skip
+        )
 
     def articles(self) -> Iterator[tuple[str, str, str]]:
         """(key, source, title) of every stored article."""

@@ -22,8 +22,12 @@ def diplograph(*args: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "diplograph.cli", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +48,14 @@ def test_trig_keeps_one_named_graph_per_article(trig: str) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "parser"),
-    [("turtle", "turtle"), ("nquads", "nquads"), ("ntriples", "nt"), ("jsonld", "json-ld"),
-     ("rdfxml", "xml")],
-)  # fmt: skip
+    [
+        ("turtle", "turtle"),
+        ("nquads", "nquads"),
+        ("ntriples", "nt"),
+        ("jsonld", "json-ld"),
+        ("rdfxml", "xml"),
+    ],
+)
 def test_every_format_parses(tmp_path: Path, fmt: str, parser: str) -> None:
     out = tmp_path / f"facts.{fmt}"
     result = diplograph("extract", str(source_articles()[1]), "--format", fmt, "-o", str(out))

@@ -8,10 +8,23 @@ from extract.gazetteer import load
 @pytest.mark.parametrize(
     ("names", "key"),
     [
-        (["Organization of the Islamic Conference", "Organisation of Islamic Cooperation",
-          "Organization of Islamic Cooperation", "OIC"], "organization:oic"),
-        (["Organization for Security and Co-operation in Europe",
-          "Organization for Security and Cooperation in Europe", "OSCE"], "organization:osce"),
+        (
+            [
+                "Organization of the Islamic Conference",
+                "Organisation of Islamic Cooperation",
+                "Organization of Islamic Cooperation",
+                "OIC",
+            ],
+            "organization:oic",
+        ),
+        (
+            [
+                "Organization for Security and Co-operation in Europe",
+                "Organization for Security and Cooperation in Europe",
+                "OSCE",
+            ],
+            "organization:osce",
+        ),
         (["Russia", "Russian Federation"], "country:rus"),
         (["the United States", "United States of America", "USA"], "country:usa"),
         (["South Korea", "Republic of Korea"], "country:kor"),
@@ -20,7 +33,7 @@ from extract.gazetteer import load
         (["Almaty", "Alma-Ata"], "city:1526384"),
         (["UN Security Council", "UNSC", "United Nations Security Council"], "organization:unsc"),
     ],
-)  # fmt: skip
+)
 def test_names_resolve_to_one_entity(names: list[str], key: str) -> None:
     gaz = load()
     assert {gaz.resolve(n).key for n in names} == {key}

@@ -25,48 +25,90 @@ def events(article, text: str) -> list[tuple]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Chile joined the OECD in May 2010.",
-         {("country:chl", "organization:oecd", "member", "2010-05", None)}),
-        ("In 2013 Croatia became the 28th member of the European Union.",
-         {("country:hrv", "organization:eu", "member", "2013", None)}),
-        ("Montenegro was admitted to NATO on 5 June 2017.",
-         {("country:mne", "organization:nato", "member", "2017-06-05", None)}),
-        ("NATO admitted Albania and Croatia in April 2009.",
-         {("country:alb", "organization:nato", "member", "2009-04", None),
-          ("country:hrv", "organization:nato", "member", "2009-04", None)}),
-        ("Latvia, Lithuania and Estonia joined the European Union and NATO in 2004.",
-         {(c, o, "member", "2004", None)
-          for c in ("country:lva", "country:ltu", "country:est")
-          for o in ("organization:eu", "organization:nato")}),
-        ("Armenia has been a member of the Collective Security Treaty Organization since 1994.",
-         {("country:arm", "organization:csto", "member", "1994", None)}),
-        ("Kazakhstan, a member of the Shanghai Cooperation Organisation, hosted the summit.",
-         {("country:kaz", "organization:sco", "member", None, None)}),
-        ("Portugal is a founding member of NATO.",
-         {("country:prt", "organization:nato", "founding-member", None, None)}),
-        ("Brazil, Russia, India and China founded BRIC in 2009.",
-         {(c, "organization:brics", "founding-member", "2009", None)
-          for c in ("country:bra", "country:rus", "country:ind", "country:chn")}),
-        ("The OSCE was chaired by Finland in 2008.",
-         {("country:fin", "organization:osce", "chair", "2008", None)}),
-        ("Germany assumed the rotating presidency of the Council of the European Union "
-         "in July 2020.",
-         {("country:deu", "organization:council-of-the-eu", "chair", "2020-07", None)}),
-        ("Japan was elected a non-permanent member of the UN Security Council for 2023-2024.",
-         {("country:jpn", "organization:unsc", "non-permanent-member", "2023", "2024")}),
-        ("Mongolia has observer status in the Shanghai Cooperation Organization.",
-         {("country:mng", "organization:sco", "observer", None, None)}),
-        ("Turkey became a dialogue partner of the SCO in 2013.",
-         {("country:tur", "organization:sco", "dialogue-partner", "2013", None)}),
-        ("Ukraine acceded to the Treaty on the Non-Proliferation of Nuclear Weapons in 1994.",
-         {("country:ukr", "organization:npt", "party", "1994", None)}),
-        ("Qatar left OPEC on 1 January 2019.",
-         {("country:qat", "organization:opec", "member", None, "2019-01-01")}),
-        ("Finland joined NATO in April 2023, and Sweden followed in March 2024.",
-         {("country:fin", "organization:nato", "member", "2023-04", None),
-          ("country:swe", "organization:nato", "member", "2024-03", None)}),
+        (
+            "Chile joined the OECD in May 2010.",
+            {("country:chl", "organization:oecd", "member", "2010-05", None)},
+        ),
+        (
+            "In 2013 Croatia became the 28th member of the European Union.",
+            {("country:hrv", "organization:eu", "member", "2013", None)},
+        ),
+        (
+            "Montenegro was admitted to NATO on 5 June 2017.",
+            {("country:mne", "organization:nato", "member", "2017-06-05", None)},
+        ),
+        (
+            "NATO admitted Albania and Croatia in April 2009.",
+            {
+                ("country:alb", "organization:nato", "member", "2009-04", None),
+                ("country:hrv", "organization:nato", "member", "2009-04", None),
+            },
+        ),
+        (
+            "Latvia, Lithuania and Estonia joined the European Union and NATO in 2004.",
+            {
+                (c, o, "member", "2004", None)
+                for c in ("country:lva", "country:ltu", "country:est")
+                for o in ("organization:eu", "organization:nato")
+            },
+        ),
+        (
+            "Armenia has been a member of the Collective Security Treaty Organization since 1994.",
+            {("country:arm", "organization:csto", "member", "1994", None)},
+        ),
+        (
+            "Kazakhstan, a member of the Shanghai Cooperation Organisation, hosted the summit.",
+            {("country:kaz", "organization:sco", "member", None, None)},
+        ),
+        (
+            "Portugal is a founding member of NATO.",
+            {("country:prt", "organization:nato", "founding-member", None, None)},
+        ),
+        (
+            "Brazil, Russia, India and China founded BRIC in 2009.",
+            {
+                (c, "organization:brics", "founding-member", "2009", None)
+                for c in ("country:bra", "country:rus", "country:ind", "country:chn")
+            },
+        ),
+        (
+            "The OSCE was chaired by Finland in 2008.",
+            {("country:fin", "organization:osce", "chair", "2008", None)},
+        ),
+        (
+            "Germany assumed the rotating presidency of the Council of the European Union "
+            "in July 2020.",
+            {("country:deu", "organization:council-of-the-eu", "chair", "2020-07", None)},
+        ),
+        (
+            "Japan was elected a non-permanent member of the UN Security Council for 2023-2024.",
+            {("country:jpn", "organization:unsc", "non-permanent-member", "2023", "2024")},
+        ),
+        (
+            "Mongolia has observer status in the Shanghai Cooperation Organization.",
+            {("country:mng", "organization:sco", "observer", None, None)},
+        ),
+        (
+            "Turkey became a dialogue partner of the SCO in 2013.",
+            {("country:tur", "organization:sco", "dialogue-partner", "2013", None)},
+        ),
+        (
+            "Ukraine acceded to the Treaty on the Non-Proliferation of Nuclear Weapons in 1994.",
+            {("country:ukr", "organization:npt", "party", "1994", None)},
+        ),
+        (
+            "Qatar left OPEC on 1 January 2019.",
+            {("country:qat", "organization:opec", "member", None, "2019-01-01")},
+        ),
+        (
+            "Finland joined NATO in April 2023, and Sweden followed in March 2024.",
+            {
+                ("country:fin", "organization:nato", "member", "2023-04", None),
+                ("country:swe", "organization:nato", "member", "2024-03", None),
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_memberships(article, text: str, expected: set[tuple]) -> None:
     # Exactly what the sentence states: nothing missing, nothing more.
     assert facts(article, text) == expected
@@ -111,16 +153,22 @@ def test_a_city_stays_a_city(article) -> None:
     ("text", "kind", "date"),
     [
         ("The G20 summit was held in Osaka on 28-29 June 2019.", "Summit", "2019-06-28"),
-        ("Poland and Germany signed the Treaty of Good Neighbourship in 1991.",
-         "TreatySigning", "1991"),
-        ("The Organisation of African Unity was founded in Addis Ababa in May 1963.",
-         "Founding", "1963-05"),
+        (
+            "Poland and Germany signed the Treaty of Good Neighbourship in 1991.",
+            "TreatySigning",
+            "1991",
+        ),
+        (
+            "The Organisation of African Unity was founded in Addis Ababa in May 1963.",
+            "Founding",
+            "1963-05",
+        ),
         ("Expo 2010 took place in Shanghai.", "Exhibition", "2010"),
         ("Ghana gained independence on 6 March 1957.", "Independence", "1957-03-06"),
         ("In 1997 Kazakhstan moved its capital to Akmola.", "CapitalRelocation", "1997"),
         ("The President proposed in 2014 to establish a new regional forum.", None, None),
     ],
-)  # fmt: skip
+)
 def test_events(article, text: str, kind: str | None, date: str | None) -> None:
     found = events(article, text)
     if kind is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
-import time
 from functools import partial
 from pathlib import Path
 
@@ -52,10 +52,12 @@ def test_ingest_is_idempotent_and_revision_tracks_writes(store: GraphStore) -> N
 
 def test_union_default_graph_and_class_hierarchy(store: GraphStore) -> None:
     ingest(source_articles(), store, progress=False)
-    rows = list(store.query(
-        "PREFIX schema: <https://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"
-        " SELECT DISTINCT ?e WHERE { ?e a/rdfs:subClassOf* schema:Event }"
-    ))  # fmt: skip
+    rows = list(
+        store.query(
+            "PREFIX schema: <https://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"
+            " SELECT DISTINCT ?e WHERE { ?e a/rdfs:subClassOf* schema:Event }"
+        )
+    )
     assert len(rows) >= 10  # events typed only with project classes are found via the ontology
     (row,) = store.query(
         "SELECT ?l WHERE { <http://127.0.0.1:5000/id/country/kaz> "
@@ -70,8 +72,10 @@ def test_an_edited_article_replaces_its_facts(store: GraphStore, tmp_path: Path)
     ingest([path], store, progress=False)
     path.write_text("Chile news\n\nChile joined the Pacific Alliance in 2012.\n", encoding="utf-8")
     ingest([path], store, progress=False)
-    orgs = {r["o"].value for r in store.query(
-        "SELECT ?o WHERE { ?m <http://www.w3.org/ns/org#organization> ?o }")}  # fmt: skip
+    orgs = {
+        r["o"].value
+        for r in store.query("SELECT ?o WHERE { ?m <http://www.w3.org/ns/org#organization> ?o }")
+    }
     assert orgs == {BASE + "id/organization/pacific-alliance"}
 
 
@@ -83,9 +87,13 @@ def test_remove_keeps_labels_other_articles_need(store: GraphStore, tmp_path: Pa
     key = read_file(a).key
     assert store.remove_article(key)
     assert not store.article_quads(key)
-    labels = {r["s"].value for r in store.query(
-        "SELECT ?s WHERE { GRAPH <http://127.0.0.1:5000/graph/entities> "
-        "{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } }")}  # fmt: skip
+    labels = {
+        r["s"].value
+        for r in store.query(
+            "SELECT ?s WHERE { GRAPH <http://127.0.0.1:5000/graph/entities> "
+            "{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
+        )
+    }
     assert BASE + "id/country/kaz" in labels  # b still needs it
     assert BASE + "id/organization/eaeu" in labels
     assert BASE + "id/organization/wto" not in labels  # nobody needs it any more
@@ -188,20 +196,38 @@ def _articles(directory: Path, n: int) -> list[Path]:
     return paths
 
 
-@pytest.mark.parametrize("delay", [2.5, 5.0])
-def test_kill_9_leaves_each_article_whole_or_absent(tmp_path: Path, delay: float) -> None:
+@pytest.mark.parametrize("after", [40, 250])
+def test_kill_9_leaves_each_article_whole_or_absent(tmp_path: Path, after: int) -> None:
+    """Kill the ingest once its progress bar reports ``after`` articles, then inspect."""
     paths = _articles(tmp_path / "articles", 600)
     store_dir = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "diplograph.cli", "ingest", str(tmp_path / "articles"),
-         "--store", str(store_dir), "--quiet"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    time.sleep(delay)
-    assert proc.poll() is None, "ingest finished before it could be killed; use more articles"
+        [
+            sys.executable,
+            "-m",
+            "diplograph.cli",
+            "ingest",
+            str(tmp_path / "articles"),
+            "--store",
+            str(store_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    done = 0
+    buffer = b""
+    assert proc.stderr is not None
+    while done < after:
+        chunk = os.read(proc.stderr.fileno(), 4096)
+        assert chunk, "ingest finished before it could be killed"
+        buffer = (buffer + chunk)[-4096:]
+        counts = re.findall(rb"(\d+)/600", buffer)
+        done = int(counts[-1]) if counts else 0
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    proc.stderr.close()
     with GraphStore(store_dir, BASE) as store:
         stored = {g.value.rsplit("/", 1)[-1] for g in store.article_graphs()}
         assert 0 < len(stored) < len(paths)
@@ -227,8 +253,12 @@ def diplograph(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "diplograph.cli", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_cli_ingest_query_stats(tmp_path: Path) -> None:
@@ -272,8 +302,9 @@ def test_cli_ingest_a_url(tmp_path: Path) -> None:
         store = str(tmp_path / "store")
         result = diplograph("ingest", url, "--store", store, "--quiet")
         assert result.returncode == 0, result.stderr
-        ask = diplograph("query", f"ASK {{ ?a <http://purl.org/dc/terms/source> <{url}> }}",
-                         "--store", store)  # fmt: skip
+        ask = diplograph(
+            "query", f"ASK {{ ?a <http://purl.org/dc/terms/source> <{url}> }}", "--store", store
+        )
         assert ask.stdout.strip() == "true"
         missing = diplograph("ingest", url.replace("news", "gone"), "--store", store, "--quiet")
         assert missing.returncode == 1 and "404" in missing.stderr

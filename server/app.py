@@ -1,0 +1,85 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, jsonify, request
+
+from diplograph import config
+from diplograph.config import Settings
+from server import errors
+from server.backend import Backend
+
+log = logging.getLogger("diplograph.requests")
+
+#: Endpoints browsers may call from other origins (YASGUI and the like).
+CORS_METHODS = "GET, POST, OPTIONS, HEAD"
+CORS_HEADERS = "Accept, Content-Type, Authorization"
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Flask:
+    """An application serving the store of ``settings`` (or of the environment)."""
+    settings = settings or config.load()
+    app = Flask(__name__)
+    app.config["DIPLOGRAPH"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["diplograph"] = backend or Backend(settings)
+    errors.install(app)
+
+    from server import gsp, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(gsp.bp)
+
+    @app.route("/health")
+    def health() -> Response:
+        b: Backend = app.extensions["diplograph"]
+        return jsonify(status="ok", revision=b.revision, workers=b.pool.size)
+
+    @app.before_request
+    def start_timer() -> Response | None:
+        g.started = time.perf_counter()
+        if request.method == "OPTIONS":
+            return _preflight()
+        return None
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        response.headers.setdefault(
+            "Access-Control-Expose-Headers",
+            "Content-Type, X-Diplograph-Revision, X-SPARQL-MaxRows, Warning",
+        )
+        b: Backend = app.extensions["diplograph"]
+        response.headers["X-Diplograph-Revision"] = str(b.revision)
+        if request.path.startswith(("/sparql", "/store")):
+            response.headers.add("Vary", "Accept")
+        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            '%s %s "%s %s" %s %s %.1fms',
+            request.remote_addr,
+            request.headers.get("User-Agent", "-")[:40],
+            request.method,
+            request.full_path.rstrip("?")[:200],
+            response.status_code,
+            response.content_length or "-",
+            took,
+        )
+        return response
+
+    return app
+
+
+def _preflight() -> Response:
+    """CORS preflight: which methods and headers cross-origin clients may use."""
+    response = Response(status=204)
+    methods = CORS_METHODS + (", PUT, DELETE" if request.path.startswith("/store") else "")
+    response.headers["Access-Control-Allow-Methods"] = methods
+    asked = request.headers.get("Access-Control-Request-Headers")
+    response.headers["Access-Control-Allow-Headers"] = asked or CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers["Allow"] = methods
+    return response

@@ -1,0 +1,106 @@
+"""A pool of query worker processes with a hard time limit per query.
+
+A query that runs past the limit has its worker killed (SIGKILL frees the CPU at once) and
+replaced; the client gets an error status, never a partial body. Other queries keep
+running in the other workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from server import worker
+from server.worker import Request, Response
+
+# "spawn": a fresh interpreter, so that no worker inherits the writer's open database.
+_CTX = multiprocessing.get_context("spawn")
+
+
+class QueryTimeout(Exception):
+    """The query ran past the time limit and was stopped."""
+
+
+class PoolBusy(Exception):
+    """No worker became free in time."""
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+
+class QueryPool:
+    """``size`` worker processes; :meth:`run` sends a request to a free one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._workers: list[_Worker] = []
+        self.killed = 0
+        for _ in range(self.size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = _CTX.Pipe()
+        process = _CTX.Process(
+            target=worker.main, args=(child,), daemon=True, name="diplograph-query"
+        )
+        process.start()
+        child.close()
+        w = _Worker(process, parent)
+        with self._lock:
+            self._workers.append(w)
+        return w
+
+    def _retire(self, w: _Worker) -> None:
+        w.process.kill()
+        w.process.join(timeout=5)
+        w.conn.close()
+        with self._lock:
+            if w in self._workers:
+                self._workers.remove(w)
+
+    def run(self, req: Request, timeout: float, wait: float = 30.0) -> Response:
+        """Answer ``req`` within ``timeout`` seconds of work, or raise QueryTimeout."""
+        try:
+            w = self._idle.get(timeout=wait)
+        except queue.Empty as err:
+            raise PoolBusy("every query worker is busy; try again shortly") from err
+        started = time.monotonic()
+        try:
+            w.conn.send(req)
+            if not w.conn.poll(timeout):
+                self.killed += 1
+                self._retire(w)
+                w = self._spawn()
+                raise QueryTimeout(
+                    f"the query ran for more than {timeout:g} s and was stopped "
+                    f"({time.monotonic() - started:.1f} s)"
+                )
+            return w.conn.recv()
+        except (EOFError, BrokenPipeError, OSError):
+            # The worker died (out of memory, crash): replace it and report.
+            self._retire(w)
+            w = self._spawn()
+            return Response(500, body=b"The query worker stopped unexpectedly.")
+        finally:
+            self._idle.put(w)
+
+    def close(self) -> None:
+        with self._lock:
+            workers = list(self._workers)
+        for w in workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)
+            w.process.join(timeout=2)
+            if w.process.is_alive():
+                w.process.kill()

@@ -1,0 +1,116 @@
+"""A query worker: a process that answers SPARQL queries from a read-only snapshot.
+
+pyoxigraph cannot cancel a running query, so queries run in worker processes that the
+server can kill when a query passes its time limit; the CPU is freed at once and the
+other workers keep answering. Each worker reads an immutable snapshot of the store (an
+Oxigraph backup, made after every write), so no reader ever races the writer.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store
+
+from server import results
+
+
+@dataclass
+class Request:
+    """What a worker needs to answer one query."""
+
+    snapshot: str
+    sparql: str
+    solution_format: str | None  # json | xml | csv | tsv, or None if not acceptable
+    graph_format: str | None  # turtle | ntriples | ... , or None if not acceptable
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    max_rows: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Response:
+    """A worker's answer: a complete body, or an error with a message."""
+
+    status: int
+    media_type: str = "text/plain; charset=utf-8"
+    body: bytes = b""
+    kind: str = ""  # solutions | boolean | graph
+    truncated_at: int | None = None
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(status, body=message.encode("utf-8"))
+
+
+def execute(store: Store, req: Request) -> Response:
+    """Run one query and serialize its results."""
+    options: dict[str, object] = {}
+    if req.default_graphs or req.named_graphs:
+        options["default_graph"] = [NamedNode(g) for g in req.default_graphs] or None
+        options["named_graphs"] = [NamedNode(g) for g in req.named_graphs] or None
+        options = {k: v for k, v in options.items() if v is not None}
+    else:
+        options["use_default_graph_as_union"] = True
+    try:
+        answer = store.query(req.sparql, **options)  # type: ignore[arg-type]
+    except SyntaxError as err:
+        return _error(400, f"The query is not valid SPARQL: {err}")
+    except (ValueError, OSError) as err:
+        return _error(400, f"The query cannot be evaluated: {err}")
+    try:
+        if isinstance(answer, QueryBoolean):
+            if req.solution_format is None:
+                return _error(406, "ASK results cannot be given in the requested media type.")
+            body = results.boolean(bool(answer), req.solution_format)
+            kind = "boolean"
+        elif isinstance(answer, QuerySolutions):
+            if req.solution_format is None:
+                return _error(406, "SELECT results cannot be given in the requested media type.")
+            variables = [v.value for v in answer.variables]
+            body = results.solutions(
+                variables, answer, req.solution_format, req.max_rows, req.max_bytes
+            )
+            kind = "solutions"
+        else:
+            if req.graph_format is None:
+                return _error(406, "Graph results cannot be given in the requested media type.")
+            body = results.graph(answer, req.graph_format, req.max_bytes, req.prefixes)
+            kind = "graph"
+    except results.TooLarge as err:
+        return _error(
+            413,
+            f"The result is too large: {err} (the server's limit). Add a LIMIT, select fewer "
+            "variables, or ask the operator to raise DIPLOGRAPH_MAX_BYTES.",
+        )
+    except (ValueError, OSError) as err:
+        return _error(400, f"The query failed while producing results: {err}")
+    return Response(200, body.media_type, body.data, kind, body.truncated_at)
+
+
+def main(conn: Connection) -> None:
+    """Worker loop: receive requests, answer them, until told to stop (None)."""
+    stores: dict[str, Store] = {}
+    while True:
+        try:
+            req = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if req is None:
+            return
+        try:
+            store = stores.get(req.snapshot)
+            if store is None:
+                stores.clear()  # an older snapshot is not needed any more
+                store = stores[req.snapshot] = Store.read_only(req.snapshot)
+            response = execute(store, req)
+        except Exception:  # the worker must answer whatever happens
+            response = _error(500, "Internal error in the query worker:\n" + traceback.format_exc())
+        try:
+            conn.send(response)
+        except (BrokenPipeError, EOFError):
+            return
