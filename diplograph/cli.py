@@ -34,26 +34,47 @@ def _error(message: str) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract facts from articles and write them as RDF."""
-    from extract.rdf import Vocabulary, to_quads
-    from extract.serialize import write_quads
+    """Extract facts from articles and write them as RDF, article by article."""
+    from extract.rdf import Vocabulary, article_quads, entity_quads, referenced_entities
+    from extract.serialize import STREAMABLE, render
 
     settings = config.load(base=args.base)
     v = Vocabulary(settings.base)
-    quads = []
     failed = 0
-    for result in extract_all(args.paths, jobs=args.jobs):
-        if result.error is not None:
-            _error(str(result.error))
-            failed += 1
-            continue
-        assert result.article is not None and result.facts is not None
-        quads.extend(to_quads(result.article, result.facts, v))
+    out = sys.stdout.buffer if args.output in (None, "-") else None
     try:
-        write_quads(quads, args.format, args.output)
+        sink = out or open(args.output, "wb")  # noqa: SIM115 - closed below
     except OSError as err:
         _error(f"{args.output}: cannot write: {err.strerror}")
         return EXIT_FAILED
+    collected = []  # formats that cannot be written in pieces (JSON-LD, RDF/XML)
+    seen_entities: set = set()
+    first = True
+    try:
+        for result in extract_all(args.paths, jobs=args.jobs):
+            if result.error is not None:
+                _error(str(result.error))
+                failed += 1
+                continue
+            assert result.article is not None and result.facts is not None
+            facts = result.facts
+            quads = list(article_quads(result.article, facts, v))
+            # Entity descriptions are written once, with the first article that needs them.
+            for q in entity_quads(referenced_entities(facts), v, facts.people):
+                if q not in seen_entities:
+                    seen_entities.add(q)
+                    quads.append(q)
+            if args.format not in STREAMABLE:
+                collected.extend(quads)
+                continue
+            sink.write(render(quads, args.format, keep_prefixes=first))
+            first = False
+        if collected:
+            sink.write(render(collected, args.format))
+        sink.flush()
+    finally:
+        if out is None:
+            sink.close()
     return EXIT_FAILED if failed else EXIT_OK
 
 

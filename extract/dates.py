@@ -9,6 +9,7 @@ verb "may"). A missing day or month is never filled in: "in 2010" is a
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -133,7 +134,7 @@ def _to_span(kind: str, m: re.Match[str]) -> DateSpan | None:
     if kind == "dayrange":
         d1, d2 = m["d"] or m["d_"], m["d2"] or m["d2_"]
         month, year = m["m"] or m["m_"], m["y"] or m["y_"]
-        first, last = parse_date(f"{d1} {month} {year}"), parse_date(f"{d2} {month} {year}")
+        first, last = _ymd(year, month, d1), _ymd(year, month, d2)
         if first is None or last is None:
             return None
         return DateSpan(b, e, first, last)
@@ -143,7 +144,57 @@ def _to_span(kind: str, m: re.Match[str]) -> DateSpan | None:
         return DateSpan(b, e, Date(m["y"], "year"), Date(m["y2"], "year"))
     if kind == "y":
         return DateSpan(b, e, Date(m["y"], "year"))
-    date = parse_date(m.group(0))
+    # The patterns have already isolated year, month and day: build the date from them
+    # (a thousand times faster than dateparser) and keep dateparser for anything else.
+    date = _from_groups(m) or parse_date(m.group(0))
     if date is None:
         return None
     return DateSpan(b, e, date)
+
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+
+def _month(text: str) -> int | None:
+    return _MONTHS.get(text.lower().rstrip("."))
+
+
+def _ymd(year: str, month: str, day: str | None) -> Date | None:
+    """A calendar date from the parts a pattern matched; None if it does not exist."""
+    number = int(month) if month.isdigit() else _month(month)
+    if number is None or not 1 <= number <= 12:
+        return None
+    if day is None:
+        return Date(f"{int(year):04d}-{number:02d}", "month")
+    try:
+        d = datetime.date(int(year), number, int(re.sub(r"\D", "", day)))
+    except ValueError:
+        return None
+    return Date(d.isoformat(), "day")
+
+
+def _from_groups(m: re.Match[str]) -> Date | None:
+    groups = m.groupdict()
+    if groups.get("y") and groups.get("m"):
+        return _ymd(groups["y"], groups["m"], groups.get("d"))
+    return None

@@ -61,7 +61,7 @@ def _negated(s: Sentence, i: int) -> bool:
 def gatherings(s: Sentence) -> Iterator[Event]:
     """'The first CICA summit took place in Almaty in June 2002'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         kind = GATHERINGS.get(tok.lower_)
         if kind is None or s.ent_at(tok.i) is not None:
             continue
@@ -106,7 +106,7 @@ def gatherings(s: Sentence) -> Iterator[Event]:
 
 def meetings(s: Sentence) -> Iterator[Event]:
     """'The presidents of the United States and Russia met in Geneva on 16 June 2021'."""
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lemma_ != "meet" or tok.lower_ in {"meet", "meeting"} or _negated(s, tok.i):
             continue
         if hedged(s, tok.i - 4, tok.i):
@@ -143,7 +143,7 @@ def _any_city(s: Sentence) -> str | None:
 def renamings(s: Sentence) -> Iterator[Event]:
     """'the Organization of the Islamic Conference changed its name', 'was renamed'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         hit = tok.lemma_ == "rename" or (
             tok.lemma_ in {"change", "adopt"}
             and any(t.lower_ == "name" for t in doc[tok.i : tok.i + 4])
@@ -172,7 +172,7 @@ def renamings(s: Sentence) -> Iterator[Event]:
 def talks(s: Sentence) -> Iterator[Event]:
     """'the next round of talks is being conducted in Astana'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lower_ not in {"talks", "negotiations", "negotiation"}:
             continue
         if tok.lower_ == "negotiation" and not (
@@ -196,7 +196,7 @@ def agreements(s: Sentence) -> Iterator[Event]:
     lemmas = {t.lemma_ for t in s.span}
     if not lemmas & {"reach", "conclude", "strike", "sign"}:
         return
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lower_ not in {"agreement", "accord"} or s.ent_at(tok.i) is not None:
             continue
         if _negated(s, tok.i) or hedged(s, tok.i - 4, tok.i):
@@ -456,7 +456,7 @@ PROPOSAL_OBJECTS = frozenset(
 def proposals(s: Sentence) -> Iterator[Event]:
     """'President Nazarbayev called for an initiative to establish the CICA'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lemma_ not in PROPOSE:
             continue
         j = tok.i + 1
@@ -506,7 +506,7 @@ INDEPENDENCE_VERBS = frozenset(
 def independence(s: Sentence, main: str | None) -> Iterator[Event]:
     """'shortly after its independence on December 16, 1991'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lower_ == "independent" and tok.i > s.start:
             # "proclaimed itself an independent state on December 16, 1991"
             left = {t.lemma_ for t in doc[max(s.start, tok.i - 4) : tok.i]}
@@ -556,7 +556,7 @@ MOVE = frozenset({"transfer", "move", "relocation", "relocate", "moving", "trans
 def capital_moves(s: Sentence, main: str | None) -> Iterator[Event]:
     """'the transfer of the capital from the south of the country to the north'."""
     doc = s.doc
-    for tok in s.span:
+    for tok in s.tokens:
         if tok.lemma_ not in MOVE:
             continue
         window = doc[tok.i + 1 : min(s.end, tok.i + 5)]
@@ -597,14 +597,24 @@ def events(
     gaz: Gazetteer,
 ) -> Iterator[Event]:
     """All events the sentence states (besides those implied by memberships)."""
-    yield from gatherings(s)
-    yield from meetings(s)
-    yield from exhibitions(s)
-    yield from renamings(s)
-    yield from talks(s)
-    yield from agreements(s)
+    lowers, lemmas = s.lowers, s.lemmas
+    if lowers & set(GATHERINGS):
+        yield from gatherings(s)
+    if "meet" in lemmas:
+        yield from meetings(s)
+    if "expo" in s.span.text.lower():
+        yield from exhibitions(s)
+    if lemmas & {"rename", "change", "adopt"}:
+        yield from renamings(s)
+    if lowers & {"talks", "negotiations", "negotiation"}:
+        yield from talks(s)
+    if lowers & {"agreement", "accord"}:
+        yield from agreements(s)
     yield from signings(s, triggers)
     yield from foundings(s, triggers, found)
-    yield from proposals(s)
-    yield from independence(s, main)
-    yield from capital_moves(s, main)
+    if lemmas & PROPOSE:
+        yield from proposals(s)
+    if lowers & {"independence", "independent"}:
+        yield from independence(s, main)
+    if "capital" in lowers:
+        yield from capital_moves(s, main)

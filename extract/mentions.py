@@ -9,9 +9,11 @@ dates with their token positions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from spacy.tokens import Doc, Span
+from spacy.attrs import LEMMA, LOWER
+from spacy.tokens import Doc, Span, Token
 
 from extract.dates import DateSpan, find_dates
 from extract.gazetteer import Gazetteer
@@ -40,6 +42,7 @@ STATE_NOUNS = frozenset(
 
 #: Nouns that refer back to the country an article is about ("the Republic").
 ANAPHOR_NOUNS = frozenset({"country", "Republic", "republic", "nation"})
+ANAPHOR_WORDS = frozenset({"country", "republic", "nation", "state", "it"})
 
 PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "of", "In", "At", "From"})
 
@@ -72,6 +75,9 @@ class Sentence:
     span: Span
     ents: list[Ent]
     dates: list[DateMention]
+    #: the sentence's lower-case word forms and lemmas, for cheap "is this word here" tests
+    lowers: set[str] = field(default_factory=set)
+    lemmas: set[str] = field(default_factory=set)
 
     @property
     def doc(self) -> Doc:
@@ -85,19 +91,26 @@ class Sentence:
     def end(self) -> int:
         return self.span.end
 
+    def __post_init__(self) -> None:
+        # Token -> entity lookups; the rules ask these questions thousands of times.
+        self._covering: dict[int, Ent] = {}
+        self._ending: dict[int, Ent] = {}
+        for e in self.ents:
+            for i in range(e.start, e.end):
+                self._covering.setdefault(i, e)
+            self._ending.setdefault(e.end - 1, e)
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        return list(self.span)
+
     def ent_at(self, i: int) -> Ent | None:
         """The entity covering token ``i``, if any."""
-        for e in self.ents:
-            if e.start <= i < e.end:
-                return e
-        return None
+        return self._covering.get(i)
 
     def ent_ending_at(self, i: int) -> Ent | None:
         """The entity whose last token is ``i``."""
-        for e in self.ents:
-            if e.end - 1 == i:
-                return e
-        return None
+        return self._ending.get(i)
 
 
 _NOT_FIRST_NAMES = frozenset(
@@ -130,16 +143,32 @@ _NOT_FIRST_NAMES = frozenset(
 )
 
 
+def word_forms(sent: Span) -> tuple[set[str], set[str]]:
+    """Lower-case forms and lemmas of a sentence, read from the doc's arrays.
+
+    Creating spaCy Token objects is the costly part of the rules; the arrays are read once
+    per article.
+    """
+    doc = sent.doc
+    if "dg_forms" not in doc.user_data:
+        doc.user_data["dg_forms"] = doc.to_array([LOWER, LEMMA])
+    forms = doc.user_data["dg_forms"][sent.start : sent.end]
+    strings = doc.vocab.strings
+    lowers = {strings[x] for x in set(forms[:, 0].tolist())}
+    lemmas = {strings[x] for x in set(forms[:, 1].tolist())}
+    return lowers, lemmas
+
+
 def person_key(name: str) -> str:
     """A stable key for a person from their full name."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return f"person:{slug}"
 
 
-def main_country(doc: Doc, gaz: Gazetteer) -> str | None:
+def main_country(doc: Doc, gaz: Gazetteer, ents: list[Span] | None = None) -> str | None:
     """The country the article mentions most (at least twice), or None."""
     counts: dict[str, int] = {}
-    for e in doc.ents:
+    for e in doc.ents if ents is None else ents:
         if e.label_ in ("COUNTRY", "DEMONYM"):
             counts[e.ent_id_] = counts.get(e.ent_id_, 0) + 1
     if not counts:
@@ -178,13 +207,21 @@ class Context:
     sentence_index: int = 0
 
 
-def resolve_sentence(sent: Span, gaz: Gazetteer, main: str | None, ctx: Context) -> Sentence:
+def resolve_sentence(
+    sent: Span,
+    gaz: Gazetteer,
+    main: str | None,
+    ctx: Context,
+    spans: list[Span] | None = None,
+    dates: list[DateSpan] | None = None,
+) -> Sentence:
     """Resolve a sentence's entities, anaphors and dates."""
     doc = sent.doc
     people = ctx.people
     ctx.sentence_index += 1
+    lowers, lemmas = word_forms(sent)
     ents: list[Ent] = []
-    for e in sent.ents:
+    for e in sent.ents if spans is None else spans:
         if e.label_ == "DEMONYM":
             resolved = _demonym(doc, e, gaz)
             if resolved:
@@ -195,15 +232,18 @@ def resolve_sentence(sent: Span, gaz: Gazetteer, main: str | None, ctx: Context)
             ents.append(_city(doc, e, gaz))
         else:
             ents.append(Ent(e.start, e.end, e.label_, e.ent_id_, e.text))
-    if main:
+    if main and lowers & ANAPHOR_WORDS:
         ents.extend(_anaphors(sent, main, {i for e in ents for i in range(e.start, e.end)}))
-    ents.extend(_capital_of(sent, gaz, ents))
-    ents.extend(_org_references(sent, ctx, {i for e in ents for i in range(e.start, e.end)}))
+    if "capital" in lowers:
+        ents.extend(_capital_of(sent, gaz, ents))
+    if lowers & ORG_NOUNS:
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        ents.extend(_org_references(sent, ctx, taken))
     ents.sort(key=lambda e: e.start)
     for e in ents:
         if e.label == "ORG" and not e.implicit:
             ctx.last_org, ctx.last_org_sentence = e.key, ctx.sentence_index
-    return Sentence(sent, ents, _dates(sent))
+    return Sentence(sent, ents, _dates(sent, dates), lowers, lemmas)
 
 
 def _org_references(sent: Span, ctx: Context, taken: set[int]) -> list[Ent]:
@@ -268,7 +308,7 @@ def _city(doc: Doc, e: Span, gaz: Gazetteer) -> Ent:
 
 def _anaphors(sent: Span, main: str, taken: set[int]) -> list[Ent]:
     """'the Republic', 'the country', 'our state', sentence-initial 'It'."""
-    found = []
+    found: list[Ent] = []
     doc = sent.doc
     for tok in sent:
         i = tok.i
@@ -326,14 +366,19 @@ def _capital_of(sent: Span, gaz: Gazetteer, ents: list[Ent]) -> list[Ent]:
     return out
 
 
-def _dates(sent: Span) -> list[DateMention]:
+def _dates(sent: Span, found: list[DateSpan] | None = None) -> list[DateMention]:
+    """Dates of the sentence (``found``: already found in the article, in its offsets)."""
     doc = sent.doc
-    base = sent.start_char
+    if found is None:
+        base = sent.start_char
+        found = [
+            DateSpan(base + d.begin, base + d.end, d.start, d.end_date)
+            for d in find_dates(sent.text)
+        ]
     out = []
-    for d in find_dates(sent.text):
-        begin, end = base + d.begin, base + d.end
-        span = doc.char_span(begin, end, alignment_mode="expand")
-        if span is None:
+    for d in found:
+        span = doc.char_span(d.begin, d.end, alignment_mode="expand")
+        if span is None or span.start < sent.start or span.end > sent.end:
             continue
         out.append(DateMention(span.start, span.end, d))
     return out

@@ -6,13 +6,17 @@ for article, facts in extract_many(articles): ...   # streams, with nlp.pipe
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span
 
 from extract import events as event_rules
 from extract import rules
+from extract.dates import DateSpan, find_dates
 from extract.facts import Event, Facts, Membership
 from extract.gazetteer import Gazetteer
 from extract.gazetteer import load as load_gazetteer
@@ -36,9 +40,9 @@ def is_junk(sent: Span) -> bool:
         return True
     if JUNK.match(text):
         return True
-    words = [t for t in sent if not t.is_space and not t.is_punct]
-    ends_like_sentence = text[-1] in ".!?\"”’)'"
-    return not ends_like_sentence and len(words) < 8
+    if text[-1] in ".!?\"”’)'":
+        return False
+    return sum(1 for t in sent if not t.is_space and not t.is_punct) < 8
 
 
 def extract(article: Article) -> Facts:
@@ -60,24 +64,38 @@ def facts_from_doc(doc: Doc) -> Facts:
     """Run the rules over every sentence of a processed article."""
     gaz = load_gazetteer()
     matcher = trigger_matcher()
-    main = main_country(doc, gaz)
+    all_ents = list(doc.ents)
+    main = main_country(doc, gaz, all_ents)
     facts = Facts(main_country=main)
-    by_sentence: dict[int, list[rules.Trigger]] = {}
+    # Sentence spans from the boundary flags (Doc.sents builds every token on the way).
+    flags = doc.to_array([SENT_START])
+    starts = [0, *(int(i) for i in numpy.nonzero(flags == 1)[0] if i > 0)] if len(doc) else []
+    sents = [doc[a:b] for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
+
+    def index(token: int) -> int:
+        return bisect.bisect_right(starts, token) - 1
+
+    triggers: list[list[rules.Trigger]] = [[] for _ in sents]
     for match_id, start, end in matcher(doc):
-        sent_start = doc[start].sent.start
         label = doc.vocab.strings[match_id]
-        by_sentence.setdefault(sent_start, []).append(rules.Trigger(label, start, end))
+        triggers[index(start)].append(rules.Trigger(label, start, end))
+    ents: list[list[Span]] = [[] for _ in sents]
+    for e in all_ents:
+        ents[index(e.start)].append(e)
+    dates: list[list[DateSpan]] = [[] for _ in sents]
+    char_starts = [sent.start_char for sent in sents]
+    for d in find_dates(doc.text):
+        dates[bisect.bisect_right(char_starts, d.begin) - 1].append(d)
     ctx = Context(people=facts.people)
-    for sent in doc.sents:
+    for i, sent in enumerate(sents):
         if is_junk(sent):
             continue
-        s = resolve_sentence(sent, gaz, main, ctx)
-        triggers = sorted(by_sentence.get(sent.start, []), key=lambda t: (t.start, t.label))
-        found = list(rules.memberships(s, triggers, gaz)) if triggers else []
+        s = resolve_sentence(sent, gaz, main, ctx, ents[i], dates[i])
+        found = list(rules.memberships(s, triggers[i], gaz)) if triggers[i] else []
         found.extend(list(rules.ellipses(s, found)))
         facts.memberships.extend(found)
-        facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers))
-        facts.events.extend(event_rules.events(s, triggers, found, main, gaz))
+        facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers[i]))
+        facts.events.extend(event_rules.events(s, triggers[i], found, main, gaz))
     facts.memberships = merge_memberships(facts.memberships)
     facts.events = merge_events(facts.events)
     name_events(facts, gaz)

@@ -26,8 +26,21 @@ def _sort_key(q: Quad) -> tuple[str, str, str, str]:
     return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
 
 
-def render(quads: Iterable[Quad], fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
-    """Serialize ``quads``: sorted by graph and subject, duplicates removed."""
+#: Formats whose documents can be concatenated (one piece per article).
+STREAMABLE = {"turtle", "trig", "nquads", "ntriples"}
+
+
+def render(
+    quads: Iterable[Quad],
+    fmt: str,
+    prefixes: dict[str, str] | None = None,
+    keep_prefixes: bool = True,
+) -> bytes:
+    """Serialize ``quads``: sorted by graph and subject, duplicates removed.
+
+    With ``keep_prefixes=False`` the @prefix lines are left out, so that a piece can follow
+    an earlier piece that declared them.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
     unique = sorted(set(quads), key=_sort_key)
@@ -42,8 +55,12 @@ def render(quads: Iterable[Quad], fmt: str, prefixes: dict[str, str] | None = No
     kwargs = {}
     if fmt in {"turtle", "trig", "rdfxml"}:
         kwargs["prefixes"] = prefixes or PREFIXES
-    out = serialize(items, format=FORMATS[fmt], **kwargs)
-    return out or b""
+    out = serialize(items, format=FORMATS[fmt], **kwargs) or b""
+    if not keep_prefixes and fmt in {"turtle", "trig"}:
+        out = b"".join(
+            line for line in out.splitlines(keepends=True) if not line.startswith(b"@prefix ")
+        )
+    return out
 
 
 def write_quads(quads: Iterable[Quad], fmt: str, output: str | None) -> None:

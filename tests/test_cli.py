@@ -118,8 +118,9 @@ def test_evaluate_reports_a_missing_gold_directory(tmp_path: Path) -> None:
     assert result.returncode == 2 and "nope" in result.stderr
 
 
-def test_run_prints_the_facts_of_the_sample_corpus() -> None:
-    result = diplograph("run")
+def test_run_builds_the_store_and_prints_the_facts(tmp_path: Path) -> None:
+    result = diplograph("run", "--no-serve", "--store", str(tmp_path / "store"))
     assert result.returncode == 0, result.stderr
     assert "membership  Kazakhstan | chair | Organization for Security" in result.stdout
     assert "event       Summit" in result.stdout
+    assert "articles read: 10, written: 10" in result.stderr

@@ -1,0 +1,961 @@
+"""The HTTP server as its clients see it: real ``diplograph serve`` processes on free ports.
+
+Three servers are started once for this module: a read-only one over the sample corpus
+(small request-body limit), a writable one with a token over an empty store, and one with a
+2 s query timeout, a 5-row cap and a small byte cap for the safety tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+from rdflib.namespace import RDFS
+
+from .conftest import BASE, CORPUS_DIR, ROOT
+
+KAZ = BASE + "id/country/kaz"
+ENTITIES = BASE + "graph/entities"
+TOKEN = "s3cret-test-token"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+PREFIXES = (
+    "PREFIX org: <http://www.w3.org/ns/org#>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    f"PREFIX dg: <{BASE}ontology#>\n"
+)
+KAZ_LABEL = f"SELECT ?label WHERE {{ <{KAZ}> rdfs:label ?label }}"
+OSCE_CHAIR = (
+    PREFIXES
+    + """SELECT ?m WHERE {
+  ?m a dg:Membership, org:Membership ;
+     org:member/rdfs:label "Kazakhstan"@en ;
+     org:organization/rdfs:label "Organization for Security and Co-operation in Europe"@en ;
+     org:role/rdfs:label "chair"@en .
+}"""
+)
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+REQUEST_LIMIT = 100_000
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- servers
+
+
+@dataclass
+class Server:
+    """A running ``diplograph serve`` process."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+    @property
+    def store(self) -> str:
+        return self.url + "/store"
+
+    def query(self, sparql: str, accept: str | None = None, **params: object) -> requests.Response:
+        headers = {"Accept": accept} if accept else {}
+        return requests.get(
+            self.sparql, params={"query": sparql, **params}, headers=headers, timeout=30
+        )
+
+    def health(self) -> dict:
+        response = requests.get(self.url + "/health", timeout=10)
+        assert response.status_code == 200
+        return response.json()
+
+    def revision(self) -> int:
+        return int(self.health()["revision"])
+
+    def ask(self, sparql: str) -> bool:
+        response = self.query(sparql, "application/sparql-results+json")
+        assert response.status_code == 200, response.text
+        return response.json()["boolean"]
+
+    def workers(self) -> list[int]:
+        """The query worker processes (multiprocessing spawn children) of the server."""
+        out = subprocess.run(
+            ["ps", "-o", "pid=,pcpu=,args=", "--ppid", str(self.proc.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [
+            int(line.split(None, 1)[0])
+            for line in out.splitlines()
+            if "multiprocessing.spawn" in line or "multiprocessing-fork" in line
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, or None if it is gone (or a zombie)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2 :].split()
+    if fields[0] == "Z":
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _cpu_use(pids: list[int], window: float = 0.5) -> dict[int, float]:
+    """CPU seconds each process used during ``window`` seconds (gone processes: absent)."""
+    before = {pid: _cpu_seconds(pid) for pid in pids}
+    time.sleep(window)
+    use = {}
+    for pid, start in before.items():
+        end = _cpu_seconds(pid)
+        if start is not None and end is not None:
+            use[pid] = end - start
+    return use
+
+
+def _start(
+    store: Path,
+    log: Path,
+    *options: str,
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+) -> Iterator[Server]:
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
+    environment.update({"PYTHONPATH": str(ROOT), **(env or {})})
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "diplograph.cli",
+                "serve",
+                "--store",
+                str(store),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                *options,
+            ],
+            env=environment,
+            cwd=store.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()}")
+            try:
+                if requests.get(server.url + "/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not come up:\n{log.read_text()}")
+            time.sleep(0.1)
+        # One query per worker (the idle queue is FIFO), so every worker has booted and
+        # opened the snapshot before a test times anything.
+        for _ in range(workers):
+            server.ask(f'ASK {{ ?s ?p "warm-up {uuid.uuid4()}" }}')
+        yield server
+    finally:
+        children = server.workers()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        for pid in children:  # workers of this server only, should they outlive it
+            if _cpu_seconds(pid) is not None:
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the sample corpus, built once with the command line; copied per server."""
+    store = tmp_path_factory.mktemp("corpus") / "store"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "diplograph.cli",
+            "ingest",
+            str(CORPUS_DIR),
+            "--store",
+            str(store),
+            "--quiet",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return store
+
+
+def _copy(store: Path, where: Path) -> Path:
+    target = where / "store"
+    shutil.copytree(store, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def ro(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Read-only (no token) over the corpus; request bodies limited to 100 kB."""
+    where = tmp_path_factory.mktemp("ro")
+    yield from _start(
+        _copy(corpus_store, where),
+        where / "server.log",
+        env={"DIPLOGRAPH_MAX_REQUEST_BYTES": str(REQUEST_LIMIT)},
+    )
+
+
+@pytest.fixture(scope="module")
+def rw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Writable with a token, over a new empty store."""
+    where = tmp_path_factory.mktemp("rw")
+    yield from _start(where / "store", where / "server.log", "--write-token", TOKEN)
+
+
+@pytest.fixture(scope="module")
+def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """2 s query timeout, 5 rows, 20 kB responses."""
+    where = tmp_path_factory.mktemp("limited")
+    yield from _start(
+        _copy(corpus_store, where),
+        where / "server.log",
+        "--timeout",
+        "2",
+        env={"DIPLOGRAPH_MAX_ROWS": "5", "DIPLOGRAPH_MAX_BYTES": "20000"},
+    )
+
+
+def _labels(response: requests.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [b["label"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+def _count(response: requests.Response) -> int:
+    assert response.status_code == 200, response.text
+    (row,) = response.json()["results"]["bindings"]
+    return int(row["n"]["value"])
+
+
+# ---------------------------------------------------------------- SPARQL 1.1 Protocol
+
+
+def test_query_get_post_form_and_post_direct_agree(ro: Server) -> None:
+    query = PREFIXES + KAZ_LABEL
+    json_accept = {"Accept": "application/sparql-results+json"}
+    get = ro.query(query, "application/sparql-results+json")
+    form = requests.post(ro.sparql, data={"query": query}, headers=json_accept, timeout=30)
+    direct = requests.post(
+        ro.sparql,
+        data=query.encode("utf-8"),
+        headers={**json_accept, "Content-Type": "application/sparql-query; charset=utf-8"},
+        timeout=30,
+    )
+    for response in (get, form, direct):
+        assert response.headers["Content-Type"].startswith("application/sparql-results+json")
+        assert "Kazakhstan" in _labels(response)
+    assert _labels(get) == _labels(form) == _labels(direct)
+
+
+def test_default_graph_uri_selects_one_article_graph(ro: Server) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    union = _count(ro.query(count))
+    graphs = ro.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }").json()["results"]["bindings"]
+    article = next(b["g"]["value"] for b in graphs if "/graph/article/" in b["g"]["value"])
+    in_graph = _count(
+        ro.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{article}> {{ ?s ?p ?o }} }}")
+    )
+    only = _count(ro.query(count, **{"default-graph-uri": article}))
+    assert 0 < only == in_graph < union
+    form = requests.post(ro.sparql, data={"query": count, "default-graph-uri": article}, timeout=30)
+    direct = requests.post(
+        ro.sparql,
+        params={"default-graph-uri": article},
+        data=count,
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=30,
+    )
+    assert _count(form) == _count(direct) == only
+    both = _count(ro.query(count, **{"default-graph-uri": [article, ENTITIES]}))
+    assert only < both <= union
+
+
+def test_named_graph_uri_limits_the_graphs_of_graph_patterns(ro: Server) -> None:
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    everything = ro.query(query).json()["results"]["bindings"]
+    assert len(everything) > 3
+    article = next(b["g"]["value"] for b in everything if "/graph/article/" in b["g"]["value"])
+    response = ro.query(query, **{"named-graph-uri": [article, ENTITIES]})
+    assert response.status_code == 200
+    seen = {b["g"]["value"] for b in response.json()["results"]["bindings"]}
+    assert seen == {article, ENTITIES}
+    # With named graphs only, the default graph is empty.
+    assert (
+        _count(
+            ro.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"named-graph-uri": article})
+        )
+        == 0
+    )
+
+
+BAD_REQUESTS = [
+    ("two-queries", "GET", {"params": {"query": ["ASK {}", "ASK {}"]}}, 400, "2 times"),
+    ("post-without-query", "POST", {"data": {"default-graph-uri": ENTITIES}}, 400, "Missing"),
+    (
+        "post-empty-form",
+        "POST",
+        {"data": b"", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        400,
+        "Missing",
+    ),
+    (
+        "query-and-update",
+        "GET",
+        {"params": {"query": "ASK {}", "update": "CLEAR ALL"}},
+        400,
+        "not both",
+    ),
+    (
+        "query-and-update-post",
+        "POST",
+        {"data": {"query": "ASK {}", "update": "CLEAR ALL"}},
+        400,
+        "not both",
+    ),
+    (
+        "wrong-content-type",
+        "POST",
+        {"data": "ASK {}", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "Content-Type",
+    ),
+    ("no-content-type", "POST", {"data": b"ASK {}"}, 415, "Content-Type"),
+    ("update-via-get", "GET", {"params": {"update": "CLEAR ALL"}}, 405, "POST"),
+    ("invalid-utf8-url", "GET", {"url": "/sparql?query=ASK%20%7B%7D%FF"}, 400, "UTF-8"),
+    (
+        "invalid-utf8-form",
+        "POST",
+        {"data": b"query=ASK%FF", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        400,
+        "UTF-8",
+    ),
+    (
+        "invalid-utf8-direct",
+        "POST",
+        {"data": b"ASK {\xff}", "headers": {"Content-Type": "application/sparql-query"}},
+        400,
+        "UTF-8",
+    ),
+    ("unknown-parameter", "GET", {"params": {"query": "ASK {}", "qery": "x"}}, 400, "qery"),
+    (
+        "absurd-accept",
+        "GET",
+        {"params": {"query": "ASK {}"}, "headers": {"Accept": "image/png"}},
+        406,
+        "image/png",
+    ),
+    ("unknown-format", "GET", {"params": {"query": "ASK {}", "format": "bogus"}}, 406, "bogus"),
+    ("empty-query", "GET", {"params": {"query": "  "}}, 400, "empty"),
+    (
+        "direct-post-with-query-param",
+        "POST",
+        {
+            "params": {"query": "ASK {}"},
+            "data": "ASK {}",
+            "headers": {"Content-Type": "application/sparql-query"},
+        },
+        400,
+        "body",
+    ),
+    (
+        "default-graph-not-an-iri",
+        "GET",
+        {"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}},
+        400,
+        "not an IRI",
+    ),
+    (
+        "named-graph-not-an-iri",
+        "GET",
+        {"params": {"query": "ASK {}", "named-graph-uri": "http://x/ y"}},
+        400,
+        "not an IRI",
+    ),
+    ("delete-method", "DELETE", {}, 405, "DELETE"),
+    ("gsp-two-targets", "GET", {"url": "/store?default&graph=http://x/"}, 400, "exactly one"),
+    ("gsp-relative-graph", "GET", {"url": "/store?graph=foo"}, 400, "absolute"),
+    ("gsp-unknown-parameter", "GET", {"url": "/store?graphs=http://x/"}, 400, "graphs"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "status", "fragment"),
+    [case[1:] for case in BAD_REQUESTS],
+    ids=[case[0] for case in BAD_REQUESTS],
+)
+def test_bad_requests_get_a_4xx_and_a_message(
+    ro: Server, method: str, kwargs: dict, status: int, fragment: str
+) -> None:
+    kwargs = dict(kwargs)
+    url = ro.url + kwargs.pop("url", "/sparql")
+    response = requests.request(method, url, timeout=30, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert fragment in response.text
+    assert "Traceback" not in response.text
+
+
+def test_a_malformed_query_says_where(ro: Server) -> None:
+    response = ro.query("SELECT ?s\nWHERE { ?s ?p }")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "not valid SPARQL" in response.text
+    assert re.search(r"\b2:\d+\b", response.text), response.text  # line 2, some column
+
+
+def test_a_huge_request_body_is_refused(ro: Server) -> None:
+    padding = "#" + "x" * (REQUEST_LIMIT + 10) + "\nASK {}"
+    form = requests.post(ro.sparql, data={"query": padding}, timeout=30)
+    direct = requests.post(
+        ro.sparql,
+        data=padding.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=30,
+    )
+    assert form.status_code == direct.status_code == 413
+    # A body just under the limit is fine, and the server is still there.
+    small = "#" + "x" * (REQUEST_LIMIT // 2) + "\nASK {}"
+    ok = requests.post(
+        ro.sparql,
+        data=small.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=30,
+    )
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+# ---------------------------------------------------------------- content negotiation
+
+
+def _label_values(accept: str, response: requests.Response) -> list[str]:
+    """The ?label values of a response in any of the four results formats."""
+    if "json" in accept:
+        return [b["label"]["value"] for b in response.json()["results"]["bindings"]]
+    if "xml" in accept:
+        root = ET.fromstring(response.content)
+        assert root.tag == SRX + "sparql"
+        assert [v.get("name") for v in root.iter(SRX + "variable")] == ["label"]
+        return [lit.text or "" for lit in root.iter(SRX + "literal")]
+    if accept == "text/csv":
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0] == ["label"]
+        return [row[0] for row in rows[1:]]
+    lines = response.text.splitlines()
+    assert lines[0] == "?label"
+    return [re.sub(r'^"(.*)"(@[\w-]+|\^\^<[^>]*>)?$', r"\1", line) for line in lines[1:]]
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("text/tab-separated-values", "text/tab-separated-values; charset=utf-8"),
+    ],
+)
+def test_select_in_each_results_format(ro: Server, accept: str, content_type: str) -> None:
+    response = ro.query(PREFIXES + KAZ_LABEL, accept)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    assert "Accept" in response.headers["Vary"]
+    assert "Kazakhstan" in _label_values(accept, response)
+
+
+def test_q_values_are_honoured(ro: Server) -> None:
+    response = ro.query(
+        PREFIXES + KAZ_LABEL, "text/csv;q=0.5, application/sparql-results+xml;q=0.9"
+    )
+    assert response.headers["Content-Type"] == "application/sparql-results+xml"
+    assert "Kazakhstan" in _label_values("xml", response)
+    response = ro.query(
+        PREFIXES + KAZ_LABEL, "text/csv;q=0.9, application/sparql-results+xml;q=0.5"
+    )
+    assert response.headers["Content-Type"].startswith("text/csv")
+
+
+def test_any_or_no_accept_gives_json(ro: Server) -> None:
+    star = ro.query(PREFIXES + KAZ_LABEL, "*/*")
+    assert star.headers["Content-Type"] == "application/sparql-results+json"
+    assert "Kazakhstan" in _labels(star)
+    conn = http.client.HTTPConnection(ro.url.removeprefix("http://"), timeout=30)
+    try:
+        path = "/sparql?" + urllib.parse.urlencode({"query": PREFIXES + KAZ_LABEL})
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.endheaders()  # no Accept header at all
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "application/sparql-results+json"
+    assert "Kazakhstan" in [b["label"]["value"] for b in json.loads(body)["results"]["bindings"]]
+
+
+GRAPH_FORMATS = [
+    ("text/turtle", "text/turtle; charset=utf-8", "turtle"),
+    ("application/n-triples", "application/n-triples; charset=utf-8", "nt"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ("application/trig", "application/trig; charset=utf-8", "trig"),
+    ("application/n-quads", "application/n-quads; charset=utf-8", "nquads"),
+]
+
+
+def _parse_graph(data: bytes, fmt: str) -> set[tuple]:
+    if fmt in ("trig", "nquads"):
+        dataset = rdflib.Dataset()
+        dataset.parse(data=data, format=fmt)
+        return {(s, p, o) for s, p, o, _ in dataset.quads((None, None, None, None))}
+    return set(rdflib.Graph().parse(data=data, format=fmt))
+
+
+@pytest.mark.parametrize("form", ["CONSTRUCT", "DESCRIBE"])
+@pytest.mark.parametrize(("accept", "content_type", "fmt"), GRAPH_FORMATS)
+def test_graph_results_in_each_rdf_format(
+    ro: Server, form: str, accept: str, content_type: str, fmt: str
+) -> None:
+    query = f"CONSTRUCT WHERE {{ <{KAZ}> ?p ?o }}" if form == "CONSTRUCT" else f"DESCRIBE <{KAZ}>"
+    reference = ro.query(query, "application/n-triples")
+    expected = _parse_graph(reference.content, "nt")
+    assert (rdflib.URIRef(KAZ), RDFS.label, rdflib.Literal("Kazakhstan", lang="en")) in expected
+    response = ro.query(query, accept)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == content_type
+    assert _parse_graph(response.content, fmt) == expected
+
+
+def test_browsers_get_an_html_table(ro: Server) -> None:
+    response = ro.query(PREFIXES + KAZ_LABEL, BROWSER)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<table" in response.text and "<td>Kazakhstan</td>" in response.text
+    graph = ro.query(f"CONSTRUCT WHERE {{ <{KAZ}> ?p ?o }}", BROWSER)
+    assert graph.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<table" in graph.text and "Kazakhstan" in graph.text
+
+
+def test_service_description(ro: Server, rw: Server) -> None:
+    for server, writable in ((ro, False), (rw, True)):
+        response = requests.get(server.sparql, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+        g = rdflib.Graph().parse(data=response.text, format="turtle")
+        endpoint = rdflib.URIRef(server.sparql)
+        assert (endpoint, SD.endpoint, endpoint) in g
+        assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in g
+        assert ((endpoint, SD.supportedLanguage, SD.SPARQL11Update) in g) is writable
+    page = requests.get(ro.sparql, headers={"Accept": BROWSER}, timeout=30)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<form" in page.text and "<textarea" in page.text
+
+
+# ---------------------------------------------------------------- real clients
+
+
+def test_sparqlwrapper_select_in_json_xml_csv_tsv(ro: Server) -> None:
+    from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
+
+    def run(fmt: str) -> object:
+        client = SPARQLWrapper(ro.sparql)
+        client.setQuery(PREFIXES + KAZ_LABEL)
+        client.setReturnFormat(fmt)
+        return client.query().convert()
+
+    data = run(JSON)
+    assert "Kazakhstan" in [b["label"]["value"] for b in data["results"]["bindings"]]  # type: ignore[index]
+    doc = run(XML)
+    assert "Kazakhstan" in [
+        n.firstChild.data  # type: ignore[union-attr]
+        for n in doc.getElementsByTagName("literal")  # type: ignore[attr-defined]
+    ]
+    rows = list(csv.reader(io.StringIO(run(CSV).decode("utf-8"))))  # type: ignore[attr-defined]
+    assert rows[0] == ["label"] and ["Kazakhstan"] in rows
+    tsv = run(TSV).decode("utf-8").splitlines()  # type: ignore[attr-defined]
+    assert tsv[0] == "?label" and '"Kazakhstan"@en' in tsv
+
+
+@pytest.mark.parametrize("fmt", ["xml", "rdf+xml", "json-ld"])
+def test_sparqlwrapper_construct_becomes_an_rdflib_graph(ro: Server, fmt: str) -> None:
+    from SPARQLWrapper import SPARQLWrapper
+
+    query = f"CONSTRUCT WHERE {{ <{KAZ}> ?p ?o }}"
+    client = SPARQLWrapper(ro.sparql)
+    client.setQuery(query)
+    client.setReturnFormat(fmt)
+    graph = client.query().convert()
+    assert isinstance(graph, rdflib.Graph)
+    assert (rdflib.URIRef(KAZ), RDFS.label, rdflib.Literal("Kazakhstan", lang="en")) in graph
+    assert len(graph) == len(_parse_graph(ro.query(query, "text/turtle").content, "turtle"))
+
+
+def test_rdflib_sparqlstore_finds_kazakhstan_chairing_the_osce(ro: Server) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    graph = rdflib.Graph(store=SPARQLStore(ro.sparql))
+    rows = list(
+        graph.query(
+            PREFIXES + "SELECT ?member ?organization ?role WHERE { ?m a org:Membership ; "
+            "org:member/rdfs:label ?member ; org:organization/rdfs:label ?organization ; "
+            "org:role/rdfs:label ?role }"
+        )
+    )
+    en = {(str(r[0]), str(r[1]), str(r[2])) for r in rows}  # type: ignore[index]
+    assert ("Kazakhstan", "Organization for Security and Co-operation in Europe", "chair") in en
+    assert len(rows) > 20
+    (chair,) = list(graph.query(OSCE_CHAIR))
+    assert str(chair[0]).startswith(BASE + "id/membership/")  # type: ignore[index]
+    labels = set(graph.objects(rdflib.URIRef(KAZ), RDFS.label))
+    assert rdflib.Literal("Kazakhstan", lang="en") in labels
+
+
+# ---------------------------------------------------------------- updates and the graph store
+
+
+def _update(server: Server, update: str, token: str | None) -> requests.Response:
+    headers = {"Content-Type": "application/sparql-update"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.post(server.sparql, data=update.encode(), headers=headers, timeout=30)
+
+
+def test_updates_without_the_right_token_change_nothing(rw: Server) -> None:
+    triple = f'<urn:test:{uuid.uuid4()}> <urn:test:p> "refused"'
+    before = rw.revision()
+    missing = _update(rw, f"INSERT DATA {{ {triple} }}", None)
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization" in missing.text
+    wrong = _update(rw, f"INSERT DATA {{ {triple} }}", TOKEN + "x")
+    assert wrong.status_code == 403 and "not valid" in wrong.text
+    form = requests.post(
+        rw.sparql,
+        data={"update": f"INSERT DATA {{ {triple} }}"},
+        headers={"Authorization": "Basic dXNlcjpwYXNz"},
+        timeout=30,
+    )
+    assert form.status_code == 401
+    for response in (missing, wrong, form):
+        assert int(response.headers["X-Diplograph-Revision"]) == before
+    assert rw.revision() == before
+    assert not rw.ask(f"ASK {{ {triple} }}")
+
+
+def test_an_update_with_the_token_is_visible_to_the_next_query(rw: Server) -> None:
+    triple = f'<urn:test:{uuid.uuid4()}> <urn:test:p> "accepted"'
+    before = rw.revision()
+    assert not rw.ask(f"ASK {{ {triple} }}")  # also puts a "false" in the cache
+    response = _update(rw, f"INSERT DATA {{ {triple} }}", TOKEN)
+    assert response.status_code == 204 and response.content == b""
+    after = int(response.headers["X-Diplograph-Revision"])
+    assert after > before and rw.revision() == after
+    assert rw.ask(f"ASK {{ {triple} }}")
+    # As a form, ending in a comment without a newline (the revision bump is appended).
+    other = f'<urn:test:{uuid.uuid4()}> <urn:test:p> "also"'
+    form = requests.post(
+        rw.sparql,
+        data={"update": f"INSERT DATA {{ {other} }} # added by the test"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert form.status_code == 204, form.text
+    assert rw.ask(f"ASK {{ {other} }}") and rw.revision() > after
+
+
+def test_an_invalid_update_is_refused_whole(rw: Server) -> None:
+    before = rw.revision()
+    triple = f'<urn:test:{uuid.uuid4()}> <urn:test:p> "half"'
+    response = _update(rw, f"INSERT DATA {{ {triple} }} ; INSERT DATA {{ <urn:x> }}", TOKEN)
+    assert response.status_code == 400 and "not valid SPARQL" in response.text
+    assert rw.revision() == before and not rw.ask(f"ASK {{ {triple} }}")
+    using = requests.post(
+        rw.sparql,
+        data={"update": f"INSERT DATA {{ {triple} }}", "using-graph-uri": ENTITIES},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert using.status_code == 400 and rw.revision() == before
+
+
+def _gsp(
+    server: Server, method: str, graph: str, body: str | None = None, **options: str
+) -> requests.Response:
+    """A graph store request; header names as keywords (Content_Type=...)."""
+    headers = {k.replace("_", "-"): v for k, v in options.items()}
+    if method not in ("GET", "HEAD"):
+        headers.setdefault("Authorization", f"Bearer {TOKEN}")
+    if body is not None:
+        headers.setdefault("Content-Type", "text/turtle")
+    return requests.request(
+        method,
+        server.store,
+        params={"graph": graph},
+        data=body.encode() if body is not None else None,
+        headers=headers,
+        timeout=30,
+    )
+
+
+def _triples(response: requests.Response) -> set[tuple]:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    return set(rdflib.Graph().parse(data=response.text, format="turtle"))
+
+
+def test_graph_store_protocol_lifecycle(rw: Server) -> None:
+    graph = f"http://example.org/graph/{uuid.uuid4()}"
+    s, p = rdflib.URIRef("urn:test:s"), rdflib.URIRef("urn:test:p")
+    one, two, three = (rdflib.Literal(i) for i in (1, 2, 3))
+    assert _gsp(rw, "GET", graph).status_code == 404
+
+    created = _gsp(rw, "PUT", graph, "<urn:test:s> <urn:test:p> 1 .")
+    assert created.status_code == 201
+    assert _triples(_gsp(rw, "GET", graph)) == {(s, p, one)}
+    replaced = _gsp(rw, "PUT", graph, "@prefix t: <urn:test:> . t:s t:p 2 .")
+    assert replaced.status_code == 204
+    got = _gsp(rw, "GET", graph)
+    assert _triples(got) == {(s, p, two)}
+
+    head = _gsp(rw, "HEAD", graph)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    assert int(head.headers["Content-Length"]) == len(got.content)
+
+    merged = _gsp(rw, "POST", graph, "<urn:test:s> <urn:test:p> 3 .")
+    assert merged.status_code == 204
+    assert _triples(_gsp(rw, "GET", graph)) == {(s, p, two), (s, p, three)}
+    nt = _gsp(rw, "GET", graph, Accept="application/n-triples")
+    assert nt.headers["Content-Type"] == "application/n-triples; charset=utf-8"
+    assert len(rdflib.Graph().parse(data=nt.text, format="nt")) == 2
+
+    revision = rw.revision()
+    unsupported = _gsp(rw, "PUT", graph, "<urn:test:s> <urn:test:p> 9 .", Content_Type="text/html")
+    assert unsupported.status_code == 415 and "text/turtle" in unsupported.text
+    broken = _gsp(rw, "PUT", graph, "<urn:test:s> <urn:test:p> ")
+    assert broken.status_code == 400 and "cannot be parsed" in broken.text
+    unauthorised = _gsp(rw, "PUT", graph, "<urn:test:s> <urn:test:p> 9 .", Authorization="")
+    assert unauthorised.status_code == 401
+    assert rw.revision() == revision
+    assert _triples(_gsp(rw, "GET", graph)) == {(s, p, two), (s, p, three)}
+    assert rw.ask(f"ASK {{ GRAPH <{graph}> {{ <urn:test:s> <urn:test:p> 3 }} }}")
+
+    deleted = _gsp(rw, "DELETE", graph)
+    assert deleted.status_code == 204
+    assert _gsp(rw, "GET", graph).status_code == 404
+    assert _gsp(rw, "HEAD", graph).status_code == 404
+    assert _gsp(rw, "DELETE", graph).status_code == 404
+    assert not rw.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+
+def test_a_server_without_a_token_refuses_every_write(ro: Server) -> None:
+    before = ro.revision()
+    for token in (None, "anything", TOKEN):
+        response = _update(ro, "INSERT DATA { <urn:test:a> <urn:test:b> 1 }", token)
+        assert response.status_code == 403 and "disabled" in response.text
+    graph = "http://example.org/graph/never"
+    put = requests.put(
+        ro.store,
+        params={"graph": graph},
+        data=b"<urn:test:a> <urn:test:b> 1 .",
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert put.status_code == 403
+    delete = requests.delete(ro.store, params={"graph": ENTITIES}, timeout=30)
+    assert delete.status_code == 403
+    assert ro.revision() == before
+    assert requests.get(ro.store, params={"graph": graph}, timeout=30).status_code == 404
+    assert requests.get(ro.store, params={"graph": ENTITIES}, timeout=30).status_code == 200
+    assert not ro.ask("ASK { <urn:test:a> ?p ?o }")
+
+
+# ---------------------------------------------------------------- CORS
+
+
+def test_cors_headers_and_preflight(ro: Server) -> None:
+    response = requests.get(
+        ro.sparql,
+        params={"query": "ASK {}"},
+        headers={"Origin": "http://example.org"},
+        timeout=30,
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-SPARQL-MaxRows" in response.headers["Access-Control-Expose-Headers"]
+    assert requests.get(ro.sparql, timeout=30).headers["Access-Control-Allow-Origin"] == "*"
+
+    preflight = requests.options(
+        ro.sparql,
+        headers={
+            "Origin": "http://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code == 204 and preflight.content == b""
+    methods = [m.strip() for m in preflight.headers["Access-Control-Allow-Methods"].split(",")]
+    assert "POST" in methods and "GET" in methods
+    assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+
+    store = requests.options(
+        ro.store,
+        headers={"Origin": "http://example.org", "Access-Control-Request-Method": "PUT"},
+        timeout=30,
+    )
+    assert store.status_code == 204
+    assert {"PUT", "DELETE"} <= {
+        m.strip() for m in store.headers["Access-Control-Allow-Methods"].split(",")
+    }
+    assert "authorization" in store.headers["Access-Control-Allow-Headers"].lower()
+
+
+# ---------------------------------------------------------------- safety
+
+
+def test_a_runaway_query_is_killed_and_others_are_still_answered(limited: Server) -> None:
+    workers = limited.workers()
+    assert len(workers) == 2
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        outcome["response"] = requests.post(limited.sparql, data={"query": RUNAWAY}, timeout=60)
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)
+    use = _cpu_use(workers, 0.5)
+    runner = max(use, key=use.__getitem__)
+    assert use[runner] > 0.2, use  # one worker is busy with the runaway query
+
+    started = time.monotonic()
+    quick = limited.query(f'ASK {{ ?s ?p "concurrent {uuid.uuid4()}" }}')
+    quick_seconds = time.monotonic() - started
+    assert thread.is_alive(), "the runaway query finished too early"
+    assert quick.status_code == 200 and quick.json()["boolean"] is False
+    assert quick_seconds < 1.5
+
+    thread.join(timeout=60)
+    response = outcome["response"]
+    assert isinstance(response, requests.Response)
+    assert response.status_code == 503
+    assert 1.9 <= outcome["seconds"] <= 6  # type: ignore[operator]
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.text.startswith("Query timeout:")
+    assert '"results"' not in response.text and "bindings" not in response.text
+
+    time.sleep(1)
+    assert _cpu_seconds(runner) is None, "the worker of the runaway query is still alive"
+    now = limited.workers()
+    assert runner not in now and len(now) == 2
+    # The replacement worker may still be starting; a runaway worker would never go quiet.
+    deadline = time.monotonic() + 8
+    while True:
+        use = _cpu_use(limited.workers(), 0.5)
+        if all(seconds < 0.15 for seconds in use.values()):
+            break
+        assert time.monotonic() < deadline, f"a worker is still burning CPU: {use}"
+    assert limited.ask(f"ASK {{ <{KAZ}> ?p ?o }}")
+
+
+def test_the_row_cap_truncates_and_says_so(limited: Server) -> None:
+    response = limited.query("SELECT * WHERE { ?s ?p ?o } LIMIT 50")
+    assert response.status_code == 200
+    assert len(response.json()["results"]["bindings"]) == 5
+    assert response.headers["X-SPARQL-MaxRows"] == "5"
+    assert "truncated" in response.headers["Warning"]
+    as_csv = limited.query("SELECT * WHERE { ?s ?p ?o } LIMIT 50", "text/csv")
+    assert len(list(csv.reader(io.StringIO(as_csv.text)))) == 1 + 5
+    assert as_csv.headers["X-SPARQL-MaxRows"] == "5"
+    small = limited.query("SELECT * WHERE { ?s ?p ?o } LIMIT 3")
+    assert len(small.json()["results"]["bindings"]) == 3
+    assert "X-SPARQL-MaxRows" not in small.headers and "Warning" not in small.headers
+
+
+def test_the_byte_cap_refuses_a_large_result(limited: Server) -> None:
+    response = limited.query("CONSTRUCT WHERE { ?s ?p ?o }", "application/n-triples")
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "too large" in response.text and "20,000" in response.text
+    small = limited.query(f"CONSTRUCT WHERE {{ <{KAZ}> ?p ?o }}", "application/n-triples")
+    assert small.status_code == 200
+
+
+def test_health(limited: Server, ro: Server) -> None:
+    for server in (limited, ro):
+        response = requests.get(server.url + "/health", timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/json"
+        data = response.json()
+        assert data["status"] == "ok" and data["workers"] == 2
+        assert isinstance(data["revision"], int) and data["revision"] > 0
+        assert data["revision"] == int(response.headers["X-Diplograph-Revision"])
+
+
+# ---------------------------------------------------------------- request log
+
+
+def test_requests_are_logged_with_status_and_duration(ro: Server) -> None:
+    marker = uuid.uuid4().hex
+    requests.get(ro.url + "/health", timeout=10)
+    requests.post(ro.sparql, data={"query": f"ASK {{ ?s ?p '{marker}' }}"}, timeout=30)
+    ro.query(f"ASK {{ ?s ?p '{marker}' ")  # a 400
+    log = ro.log.read_text("utf-8")
+    assert re.search(r'"GET /health" 200 \d+ \d+(\.\d+)?ms', log), log[-2000:]
+    assert re.search(r'"POST /sparql" 200 \d+ \d+(\.\d+)?ms', log), log[-2000:]
+    bad = [line for line in log.splitlines() if marker in line and '"GET /sparql?' in line]
+    assert bad and re.search(r'" 400 \d+ \d+(\.\d+)?ms$', bad[-1]), bad
