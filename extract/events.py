@@ -38,7 +38,7 @@ def _date(s: Sentence, anchor: Ent | Trigger) -> Date | None:
     return start or end
 
 
-def _location(s: Sentence, near: int) -> str | None:
+def _location(s: Sentence, near: int, within: int = 1000) -> str | None:
     """The city the sentence places the event in ('in Almaty', 'the Kazakh capital')."""
     best: tuple[int, str] | None = None
     for e in s.ents:
@@ -49,6 +49,8 @@ def _location(s: Sentence, near: int) -> str | None:
         if not (e.implicit or prev in {"in", "at", "hosted", "host"} or after & HOSTS):
             continue
         dist = abs(e.start - near)
+        if dist > within:
+            continue
         if best is None or dist < best[0]:
             best = (dist, e.key)
     return best[1] if best else None
@@ -66,6 +68,10 @@ def gatherings(s: Sentence) -> Iterator[Event]:
         if kind is None or s.ent_at(tok.i) is not None:
             continue
         i = tok.i
+        if kind == "Meeting" and any(
+            x.lower_ in {"leaders", "leaders'", "heads"} for x in s.doc[max(s.start, i - 3) : i]
+        ):
+            kind = "Summit"  # "the APEC leaders' meeting" is a summit
         if hedged(s, i - 6, i):
             continue
         anchor = Trigger(kind, i, i + 1)
@@ -127,6 +133,11 @@ def meetings(s: Sentence) -> Iterator[Event]:
 def exhibitions(s: Sentence) -> Iterator[Event]:
     """'EXPO-2017' in Astana."""
     for m in EXPO.finditer(s.span.text):
+        span = s.doc.char_span(
+            s.span.start_char + m.start(), s.span.start_char + m.end(), alignment_mode="expand"
+        )
+        if span is not None and hedged(s, span.start - 4, span.start):
+            continue  # "Busan's campaign to host Expo 2030"
         location = _location(s, s.start) or _any_city(s)
         label = f"Expo {m.group(1)}"
         # "Expo 2020 opened in Dubai on 1 October 2021": the sentence's own date wins.
@@ -181,7 +192,7 @@ def talks(s: Sentence) -> Iterator[Event]:
             continue
         if hedged(s, tok.i - 4, tok.i):
             continue
-        location = _location(s, tok.i)
+        location = _location(s, tok.i, within=8)
         if location is None:
             continue
         concerns = [e.key for e in s.ents if e.label in ORG_LABELS][:1]
@@ -205,6 +216,14 @@ def agreements(s: Sentence) -> Iterator[Event]:
             continue
         anchor = Trigger("AGREEMENT", tok.i, tok.i + 1)
         date, location = _date(s, anchor), _location(s, tok.i)
+        signer = next((t for t in doc[max(s.start, tok.i - 4) : tok.i] if t.lemma_ == "sign"), None)
+        if signer is not None:
+            # "Turkey signed an association agreement ..., known as the Ankara Agreement"
+            name = _known_as(s, tok.i)
+            parties = [p.key for p in countries_before(s, signer.i)]
+            label = f"signing of the {name}" if name else "signing of an agreement"
+            yield Event("TreatySigning", label, date, None, location, parties, [], [_mention(s)])
+            return
         if not (date or location):
             continue
         label = "agreement"
@@ -219,6 +238,19 @@ def agreements(s: Sentence) -> Iterator[Event]:
             label = "agreement " + doc[on:end].text
         yield Event("Agreement", label, date, None, location, [], [], [_mention(s)])
         return
+
+
+def _known_as(s: Sentence, i: int) -> str | None:
+    """'..., known as the Ankara Agreement': the name a document is given."""
+    doc = s.doc
+    for k in range(i, min(s.end - 2, i + 12)):
+        if doc[k].lower_ == "known" and doc[k + 1].lower_ == "as":
+            j = k + 2 + (doc[k + 2].lower_ == "the")
+            end = j
+            while end < s.end and (doc[end].is_title or doc[end].is_upper):
+                end += 1
+            return doc[j:end].text or None
+    return None
 
 
 def signings(s: Sentence, triggers: list[Trigger]) -> Iterator[Event]:

@@ -238,7 +238,7 @@ def resolve_sentence(
         ents.extend(_capital_of(sent, gaz, ents))
     if lowers & ORG_NOUNS:
         taken = {i for e in ents for i in range(e.start, e.end)}
-        ents.extend(_org_references(sent, ctx, taken))
+        ents.extend(_org_references(sent, ctx, taken, ents))
     ents.sort(key=lambda e: e.start)
     for e in ents:
         if e.label == "ORG" and not e.implicit:
@@ -246,10 +246,10 @@ def resolve_sentence(
     return Sentence(sent, ents, _dates(sent, dates), lowers, lemmas)
 
 
-def _org_references(sent: Span, ctx: Context, taken: set[int]) -> list[Ent]:
-    """'the bloc', 'the alliance': the organization named in the last two sentences."""
-    if ctx.last_org is None or ctx.sentence_index - ctx.last_org_sentence > 2:
-        return []
+def _org_references(sent: Span, ctx: Context, taken: set[int], ents: list[Ent]) -> list[Ent]:
+    """'the bloc', 'the council': the organization named just before (this sentence first,
+    then the last two sentences)."""
+    recent = ctx.last_org if ctx.sentence_index - ctx.last_org_sentence <= 2 else None
     doc = sent.doc
     out = []
     for tok in sent:
@@ -257,8 +257,10 @@ def _org_references(sent: Span, ctx: Context, taken: set[int]) -> list[Ent]:
         if tok.lower_ in ORG_NOUNS and i > sent.start and i not in taken:
             prev = doc[i - 1].lower_
             nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
-            if prev == "the" and nxt not in {"of", "'s"}:
-                out.append(Ent(i - 1, i + 1, "ORG", ctx.last_org, doc[i - 1 : i + 1].text, True))
+            here = [e.key for e in ents if e.label == "ORG" and not e.implicit and e.end <= i]
+            target = here[-1] if here else recent
+            if target and prev == "the" and nxt not in {"of", "'s"}:
+                out.append(Ent(i - 1, i + 1, "ORG", target, doc[i - 1 : i + 1].text, True))
     return out
 
 

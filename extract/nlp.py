@@ -66,7 +66,11 @@ PERSON_TITLES = frozenset(
 
 #: Lemma patterns of the words that signal a fact; rules.py interprets each label.
 TRIGGERS: dict[str, list[list[dict]]] = {
-    "JOIN": [[{"LEMMA": {"IN": ["join", "rejoin", "enter"]}}]],
+    "JOIN": [
+        [{"LEMMA": {"IN": ["join", "rejoin", "enter"]}}],
+        [{"LEMMA": "bring"}, {"LOWER": "into"}],
+    ],
+    "SUCCEED": [[{"LEMMA": "succeed"}]],
     "ACCEDE": [[{"LEMMA": {"IN": ["accede", "accession", "admission", "ratify", "ratification"]}}]],
     "ADMIT": [[{"LEMMA": {"IN": ["admit", "readmit", "re-admit", "accept", "welcome"]}}]],
     "MEMBER": [

@@ -128,6 +128,8 @@ CUES = frozenset(
         "awaits",
         "awaiting",
         "pending",
+        "campaign",
+        "campaigned",
         "deny",
         "denied",
         "denies",
@@ -564,7 +566,10 @@ def _serve(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
         left = {x.lemma_ for x in doc[max(s.start, t.start - 3) : t.start]}
         if not left & {"win", "take", "hold", "gain", "secure", "occupy"}:
             return
-        orgs = orgs_after(s, t.end, window=2)  # "a seat on the Security Council"
+        # "a seat on the Security Council", not "a seat in a General Assembly vote"
+        orgs = orgs_after(s, t.end, window=2)
+        if orgs and any(x.lower_ != "the" for x in doc[t.end : orgs[0].start]):
+            orgs = []
     if not orgs:
         return
     subject = countries_before(s, t.start)
@@ -749,6 +754,13 @@ def _found(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
             return
         if after < s.end and doc[after].lower_ in {"of", "to"}:
             orgs = orgs_after(s, after + 1, window=4)
+        elif t.start > s.start + 1 and "its" in {x.lower_ for x in doc[t.start - 3 : t.start]}:
+            # "with Norway among its eight founding states": the organization named before
+            named = [e for e in s.ents if e.label == "ORG" and e.end <= t.start]
+            orgs = named[-1:]
+        else:
+            orgs = []
+        if orgs:
             subject = countries_before(s, t.start)
             if orgs and subject and not _hedged_before(s, subject, t):
                 extra = _together_with(s, orgs[-1].end)
@@ -819,6 +831,39 @@ def _chair(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
         if between & {"delegation", "delegations", "mission", "team", "government"}:
             return
         yield from _make(s, subject, orgs, "chair")
+        yield from _predecessor(s, orgs)
+
+
+def _predecessor(s: Sentence, orgs: list[Ent]) -> Iterator[Membership]:
+    """'took over the chairmanship of ASEAN from Cambodia': Cambodia held the chair before."""
+    doc = s.doc
+    j = orgs[-1].end
+    if j < s.end and doc[j].lower_ == "from":
+        before = countries_after(s, j + 1)
+        mention = _mention(s)
+        for c in before:
+            yield Membership(c.key, orgs[-1].key, "chair", None, None, [mention])
+
+
+def _succeed(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
+    """'South Africa succeeded Brazil as G20 president': both held the chair."""
+    doc = s.doc
+    previous = countries_after(s, t.end)
+    if not previous:
+        return
+    k = previous[-1].end
+    if k >= s.end or doc[k].lower_ != "as":
+        return
+    tail = doc[k + 1 : min(s.end, k + 7)]
+    if not {x.lower_ for x in tail} & {"president", "chair", "chairman", "presidency", "head"}:
+        return
+    orgs = orgs_after(s, k + 1, window=6)
+    subject = countries_before(s, t.start)
+    if orgs and subject and not _hedged_before(s, subject, t):
+        yield from _make(s, subject, orgs[:1], "chair")
+        mention = _mention(s)
+        for c in previous:
+            yield Membership(c.key, orgs[0].key, "chair", None, None, [mention])
 
 
 def _elect(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
@@ -923,6 +968,7 @@ _HANDLERS = {
     "PARTNER": _partner,
     "WITHDRAW": _withdraw,
     "SERVE": _serve,
+    "SUCCEED": _succeed,
     "MEMBERSHIP": _membership,
     "PART": _member,
 }
@@ -938,7 +984,11 @@ def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
     doc = s.doc
     last = found[-1]
     for k in range(s.start + 1, s.end - 1):
-        if doc[k].lower_ != "and" or doc[k - 1].text != ",":
+        if doc[k].text == ";":
+            k += 1  # "...; Finland followed in 1955"
+            k -= 1
+            members = countries_after(s, k + 1)
+        elif doc[k].lower_ != "and" or doc[k - 1].text != ",":
             continue
         members = countries_after(s, k + 1)
         if not members or members[0].start > k + 2:
@@ -976,22 +1026,40 @@ def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
 NEGATION_WORDS = frozenset({"not", "n't", "never", "no"})
 
 
+def _election_date(s: Sentence, t: Trigger) -> Date | None:
+    """The day of the vote: the single date nearest the verb, not the term ("2009-2010")."""
+    best: tuple[int, Date] | None = None
+    for d in s.dates:
+        if d.span.end_date is not None:
+            continue
+        dist = d.start - t.end if d.start >= t.end else t.start - d.end
+        if best is None or dist < best[0]:
+            best = (dist, d.span.start)
+    return best[1] if best else None
+
+
 def events_from_memberships(
     s: Sentence, found: list[Membership], gaz: Gazetteer, triggers: list[Trigger] = ()
 ) -> Iterator[Event]:  # type: ignore[assignment]
     """Events implied by memberships: accession to a treaty, election, withdrawal."""
-    elected = {m.organization for m in found if m.trigger == "ELECT"}
+    elected: set[str] = set()
+    seats = [m for m in found if m.trigger in {"ELECT", "SERVE", "MEMBER"}]
     for t in triggers:
+        # "was elected to the Security Council", "won a seat on the council",
         # "served on the Security Council after being elected in October 2013"
         seat = t.label == "SERVE" and s.doc[t.start].lower_ in {"seat", "seats"}
-        orgs = {m.organization for m in found}
-        if (t.label == "ELECT" or seat) and len(orgs) == 1 and not orgs & elected:
-            org = orgs.pop()
-            members = list(dict.fromkeys(m.member for m in found))
-            start, _ = _date_role(s, nearest_date(s, t))
-            label = f"election to the {gaz.entities[org].name}"
-            yield Event("Election", label, start, None, None, members, [org], [_mention(s)])
-            elected.add(org)
+        if not (t.label == "ELECT" or seat):
+            continue
+        mine = [m for m in seats if m.trigger in {"ELECT", "SERVE"}] or seats
+        orgs = {m.organization for m in mine}
+        if len(orgs) != 1 or orgs & elected:
+            continue
+        org = orgs.pop()
+        members = list(dict.fromkeys(m.member for m in mine))
+        label = f"election to the {gaz.entities[org].name}"
+        date = _election_date(s, t)
+        yield Event("Election", label, date, None, None, members, [org], [_mention(s)])
+        elected.add(org)
     groups: dict[tuple[str, str], list[Membership]] = {}
     for m in found:
         groups.setdefault((m.trigger, m.organization), []).append(m)
@@ -1002,9 +1070,6 @@ def events_from_memberships(
         if trigger in {"JOIN", "ACCEDE", "PARTY"} and ms[0].role == "party":
             label = f"accession to the {name}"
             yield Event("Accession", label, ms[0].start, None, None, members, [org], mentions)
-        elif trigger == "ELECT":
-            label = f"election to the {name}"
-            yield Event("Election", label, ms[0].start, None, None, members, [org], mentions)
         elif trigger == "WITHDRAW":
             label = f"withdrawal from the {name}"
             yield Event("Withdrawal", label, ms[0].end, None, None, members, [org], mentions)

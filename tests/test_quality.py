@@ -39,17 +39,18 @@ def test_sample_corpus_against_its_gold() -> None:
     paths = sorted(p for p in CORPUS_DIR.iterdir() if p.suffix in {".txt", ".md", ".html"})
     result = _evaluate(paths, GOLD_DIR / "corpus")
     assert result.membership_precision >= 0.95, result.report()
-    assert result.membership_recall >= 0.65, result.report()
-    assert result.event_precision >= 0.75 and result.event_recall >= 0.55, result.report()
+    assert result.membership_recall >= 0.68, result.report()
+    assert result.event_precision >= 0.8 and result.event_recall >= 0.6, result.report()
     assert result.negatives_hit == 0
 
 
 def test_generalization_on_held_out_articles() -> None:
     """Articles of other countries and phrasings, written apart from the rules."""
     result = _evaluate(sorted(HELDOUT_DIR.glob("*.txt")), HELDOUT_DIR / "gold")
+    # The targets of the issue: 70% of memberships and 60% of events, precision 0.9.
     assert result.membership_precision >= 0.9, result.report()
-    assert result.membership_recall >= 0.65, result.report()
-    assert result.event_precision >= 0.8 and result.event_recall >= 0.6, result.report()
+    assert result.membership_recall >= 0.7, result.report()
+    assert result.event_precision >= 0.9 and result.event_recall >= 0.6, result.report()
 
 
 def test_independent_sentences() -> None:
