@@ -86,7 +86,7 @@ class Backend:
     def _write(self, sparql: str) -> None:
         with self._write_lock:
             try:
-                self.store.store.update(sparql + " ;\n" + self.store._revision_update())
+                self.store.store.update(sparql + "\n;\n" + self.store._revision_update())
             except SyntaxError as err:
                 raise UpdateError(f"The update is not valid SPARQL: {err}") from err
             except (ValueError, OSError) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 #: media type -> result format name, in order of preference for */*.
 SOLUTION_TYPES = {
@@ -66,6 +67,8 @@ def negotiate(
     """
     if forced:
         names = FORMAT_NAMES.get(forced.lower())
+        if names is None and "/" in forced:  # a media type (list), as SPARQLWrapper sends
+            return negotiate(parse_accept_header(forced, MIMEAccept), forced, None)
         if names is None:
             raise NotAcceptable(
                 f"unknown format {forced!r}; use one of {', '.join(sorted(FORMAT_NAMES))}"

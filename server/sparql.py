@@ -11,7 +11,7 @@ from pyoxigraph import RdfFormat, parse
 from server.auth import require_write
 from server.backend import Backend, QuerySpec, UpdateError
 from server.errors import ProtocolError
-from server.negotiation import NotAcceptable, negotiate
+from server.negotiation import FORMAT_NAMES, NotAcceptable, negotiate
 from server.pool import PoolBusy, QueryTimeout
 
 bp = Blueprint("sparql", __name__)
@@ -111,11 +111,23 @@ def sparql() -> Response:
     return run_query(query, params)
 
 
+def _forced_format(params: dict[str, list[str]]) -> str | None:
+    """The ?format= / ?output= / ?results= value, if any.
+
+    SPARQLWrapper sends all three, and for TSV, RDF/XML and JSON-LD each twice (a name and
+    a media type: format=rdf+xml&format=application/rdf+xml), so repeats are not an error:
+    the first value the server understands wins.
+    """
+    values = [v for name in ("format", "output", "results") for v in params.get(name, []) if v]
+    known = [v for v in values if v.lower() in FORMAT_NAMES or "/" in v]
+    return (known or values or [None])[0]
+
+
 def run_query(query: str, params: dict[str, list[str]]) -> Response:
     """Negotiate, run in a worker, and respond with the whole body or an error."""
     if not query.strip():
         raise ProtocolError(400, "The query is empty.")
-    forced = _one(params, "format") or _one(params, "output") or _one(params, "results")
+    forced = _forced_format(params)
     try:
         solution_format, graph_format = negotiate(
             request.accept_mimetypes, request.headers.get("Accept"), forced

@@ -51,8 +51,11 @@ def execute(store: Store, req: Request) -> Response:
     """Run one query and serialize its results."""
     options: dict[str, object] = {}
     if req.default_graphs or req.named_graphs:
-        options["default_graph"] = [NamedNode(g) for g in req.default_graphs] or None
-        options["named_graphs"] = [NamedNode(g) for g in req.named_graphs] or None
+        try:
+            options["default_graph"] = [NamedNode(g) for g in req.default_graphs] or None
+            options["named_graphs"] = [NamedNode(g) for g in req.named_graphs] or None
+        except ValueError as err:
+            return _error(400, f"A default-graph-uri or named-graph-uri is not an IRI: {err}")
         options = {k: v for k, v in options.items() if v is not None}
     else:
         options["use_default_graph_as_union"] = True
