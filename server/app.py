@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     @app.route("/health")
     def health() -> Response:
         b: Backend = app.extensions["diplograph"]
-        return jsonify(status="ok", revision=b.revision, workers=b.pool.size)
+        return jsonify(status="ok", revision=b.revision, workers=b.pool.alive)
 
     @app.before_request
     def start_timer() -> Response | None:

@@ -37,6 +37,7 @@ FORMAT_NAMES = {
     "html": ("html", "html"),
     "turtle": (None, "turtle"),
     "ttl": (None, "turtle"),
+    "n3": (None, "turtle"),
     "ntriples": (None, "ntriples"),
     "nt": (None, "ntriples"),
     "jsonld": (None, "jsonld"),

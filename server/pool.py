@@ -50,16 +50,33 @@ class QueryPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
+        """Start a worker and wait until it is ready, so that its start-up is not counted
+        against the first query it answers."""
         parent, child = _CTX.Pipe()
         process = _CTX.Process(
             target=worker.main, args=(child,), daemon=True, name="diplograph-query"
         )
         process.start()
         child.close()
+        if not parent.poll(60):
+            process.kill()
+            raise RuntimeError("a query worker did not start within 60 s")
+        parent.recv()  # the worker's "ready"
         w = _Worker(process, parent)
         with self._lock:
             self._workers.append(w)
         return w
+
+    def _replace(self, w: _Worker) -> None:
+        """Kill a worker and put a fresh one in the pool, in the background."""
+        self._retire(w)
+
+        def start() -> None:
+            # If it cannot start, the pool shrinks by one; /health shows it.
+            with contextlib.suppress(RuntimeError):
+                self._idle.put(self._spawn())
+
+        threading.Thread(target=start, daemon=True, name="diplograph-respawn").start()
 
     def _retire(self, w: _Worker) -> None:
         w.process.kill()
@@ -68,6 +85,11 @@ class QueryPool:
         with self._lock:
             if w in self._workers:
                 self._workers.remove(w)
+
+    @property
+    def alive(self) -> int:
+        with self._lock:
+            return sum(1 for w in self._workers if w.process.is_alive())
 
     def run(self, req: Request, timeout: float, wait: float = 30.0) -> Response:
         """Answer ``req`` within ``timeout`` seconds of work, or raise QueryTimeout."""
@@ -80,20 +102,18 @@ class QueryPool:
             w.conn.send(req)
             if not w.conn.poll(timeout):
                 self.killed += 1
-                self._retire(w)
-                w = self._spawn()
+                self._replace(w)
                 raise QueryTimeout(
                     f"the query ran for more than {timeout:g} s and was stopped "
                     f"({time.monotonic() - started:.1f} s)"
                 )
-            return w.conn.recv()
+            response = w.conn.recv()
         except (EOFError, BrokenPipeError, OSError):
             # The worker died (out of memory, crash): replace it and report.
-            self._retire(w)
-            w = self._spawn()
+            self._replace(w)
             return Response(500, body=b"The query worker stopped unexpectedly.")
-        finally:
-            self._idle.put(w)
+        self._idle.put(w)
+        return response
 
     def close(self) -> None:
         with self._lock:

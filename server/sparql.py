@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -123,10 +124,16 @@ def _forced_format(params: dict[str, list[str]]) -> str | None:
     return (known or values or [None])[0]
 
 
+_SERVICE = re.compile(r"\bSERVICE\s+(SILENT\s+)?[<?$]", re.IGNORECASE)
+
+
 def run_query(query: str, params: dict[str, list[str]]) -> Response:
     """Negotiate, run in a worker, and respond with the whole body or an error."""
     if not query.strip():
         raise ProtocolError(400, "The query is empty.")
+    if _SERVICE.search(query):
+        # Federation would let any client make this server call other hosts.
+        raise ProtocolError(400, "SERVICE (federated query) is disabled on this endpoint.")
     forced = _forced_format(params)
     try:
         solution_format, graph_format = negotiate(
@@ -216,7 +223,7 @@ SD_TURTLE = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 <{endpoint}> a sd:Service ;
     sd:endpoint <{endpoint}> ;
     sd:supportedLanguage sd:SPARQL11Query{update} ;
-    sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;
+    sd:feature sd:UnionDefaultGraph ;
     sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML,
         formats:SPARQL_Results_CSV, formats:SPARQL_Results_TSV, formats:Turtle,
         formats:N-Triples, formats:JSON-LD, formats:RDF_XML, formats:TriG, formats:N-Quads ;

@@ -98,6 +98,7 @@ def execute(store: Store, req: Request) -> Response:
 def main(conn: Connection) -> None:
     """Worker loop: receive requests, answer them, until told to stop (None)."""
     stores: dict[str, Store] = {}
+    conn.send("ready")
     while True:
         try:
             req = conn.recv()

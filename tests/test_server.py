@@ -967,3 +967,10 @@ def test_requests_are_logged_with_status_and_duration(ro: Server) -> None:
     assert re.search(r'"POST /sparql" 200 \d+ \d+(\.\d+)?ms', log), log[-2000:]
     bad = [line for line in log.splitlines() if marker in line and '"GET /sparql?' in line]
     assert bad and re.search(r'" 400 \d+ \d+(\.\d+)?ms$', bad[-1]), bad
+
+
+def test_federated_queries_are_refused(ro: Server) -> None:
+    """SERVICE would let any client make the server call other hosts."""
+    response = ro.query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    assert response.status_code == 400
+    assert "SERVICE" in response.text
