@@ -29,10 +29,15 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.extensions["diplograph"] = backend or Backend(settings)
     errors.install(app)
 
-    from server import gsp, sparql
+    from graph.saved import Catalog
+    from server import api, dashboard, gsp, resources, sparql
 
+    app.extensions["diplograph.catalog"] = Catalog(settings.queries_dir)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(gsp.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(resources.bp)
 
     @app.route("/health")
     def health() -> Response:

@@ -30,6 +30,7 @@ class QuerySpec:
     graph_format: str | None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    bindings: tuple[tuple[str, ...], ...] = ()
 
 
 class UpdateError(Exception):
@@ -72,6 +73,7 @@ class Backend:
             max_rows=self.settings.max_rows,
             max_bytes=self.settings.max_bytes,
             prefixes=self.prefixes,
+            bindings=spec.bindings,
         )
         response = self.pool.run(req, timeout=self.settings.query_timeout_s)
         if response.status == 200 and len(response.body) <= 1_000_000:

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Variable
 
 from server import results
 
@@ -30,6 +30,36 @@ class Request:
     max_rows: int = 100_000
     max_bytes: int = 64 * 1024 * 1024
     prefixes: dict[str, str] = field(default_factory=dict)
+    #: parameter bindings: (variable, IRI) or (variable, value, datatype, language)
+    bindings: tuple[tuple[str, ...], ...] = ()
+
+
+def _term(binding: tuple[str, ...]) -> NamedNode | Literal:
+    if len(binding) == 2:
+        return NamedNode(binding[1])
+    _, value, datatype, language = binding
+    if language:
+        return Literal(value, language=language)
+    return Literal(value, datatype=NamedNode(datatype)) if datatype else Literal(value)
+
+
+def _run(store: Store, req: Request, options: dict[str, object]) -> object:
+    """Evaluate with the parameters bound as RDF terms, never pasted into the text.
+
+    pyoxigraph's ``substitutions`` needs the variables to be projected; otherwise the terms
+    go into a trailing VALUES clause, written by pyoxigraph's own term serializer.
+    """
+    if not req.bindings:
+        return store.query(req.sparql, **options)  # type: ignore[arg-type]
+    terms = {b[0]: _term(b) for b in req.bindings}
+    try:
+        subs = {Variable(name): term for name, term in terms.items()}
+        return store.query(req.sparql, substitutions=subs, **options)  # type: ignore[arg-type]
+    except (RuntimeError, ValueError):
+        names = " ".join(f"?{n}" for n in terms)
+        row = " ".join(str(t) for t in terms.values())
+        text = f"{req.sparql}\nVALUES ({names}) {{ ({row}) }}\n"
+        return store.query(text, **options)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -60,7 +90,7 @@ def execute(store: Store, req: Request) -> Response:
     else:
         options["use_default_graph_as_union"] = True
     try:
-        answer = store.query(req.sparql, **options)  # type: ignore[arg-type]
+        answer = _run(store, req, options)
     except SyntaxError as err:
         return _error(400, f"The query is not valid SPARQL: {err}")
     except (ValueError, OSError) as err:
