@@ -54,16 +54,7 @@ class Param:
         kind = self.type
         try:
             if kind in ("country", "organization", "place"):
-                folder = {"country": "country", "organization": "organization", "place": "place"}
-                if re.fullmatch(r"[A-Za-z]{3}", value) and kind == "country":
-                    value = f"country/{value.lower()}"  # an ISO 3166 alpha-3 code
-                if not value.startswith(("http://", "https://")):
-                    if not re.fullmatch(r"[a-z]+/[A-Za-z0-9._-]+", value):
-                        value = f"{folder[kind]}/{value}"
-                    value = f"{base}id/{value}"
-                if "/id/" + folder[kind] + "/" not in value:
-                    raise ValueError(f"not a {kind} of this graph")
-                return NamedNode(_iri(value))
+                return NamedNode(_entity_iri(kind, value, base))
             if kind == "iri":
                 return NamedNode(_iri(value))
             if kind == "integer":
@@ -84,6 +75,31 @@ class Param:
             raise SavedQueryError(
                 f"parameter '{self.name}' ({kind}): {raw!r} is not valid: {err}", self.name
             ) from err
+
+
+#: What an identifier of each kind of entity looks like (the end of its IRI).
+ENTITY_IDS = {
+    "country": ("country", r"[a-z]{3}"),
+    "organization": ("organization", r"[a-z0-9][a-z0-9-]*"),
+    "place": ("place", r"[0-9]+"),
+}
+
+
+def _entity_iri(kind: str, value: str, base: str) -> str:
+    """'KAZ', 'country/kaz' or the full IRI -> the IRI of that country (or organization,
+    or place); anything else is not a value of this parameter."""
+    folder, pattern = ENTITY_IDS[kind]
+    prefix = f"{base}id/{folder}/"
+    if value.startswith(("http://", "https://")):
+        ident = value[len(prefix) :] if value.startswith(prefix) else None
+    else:
+        ident = value.removeprefix(f"{folder}/")
+        if kind == "country":
+            ident = ident.lower()
+    if ident is None or not re.fullmatch(pattern, ident):
+        example = {"country": "KAZ", "organization": "osce", "place": "1526384"}[kind]
+        raise ValueError(f"expected a {kind} id such as {example!r} or an IRI starting {prefix}")
+    return prefix + ident
 
 
 def _iri(value: str) -> str:

@@ -20,7 +20,7 @@ bp = Blueprint("sparql", __name__)
 QUERY_PARAMS = {"query", "default-graph-uri", "named-graph-uri"}
 UPDATE_PARAMS = {"update", "using-graph-uri", "using-named-graph-uri"}
 #: Tolerated for compatibility with common clients (SPARQLWrapper, YASGUI, Fuseki users).
-EXTRA_PARAMS = {"format", "output", "results", "timeout", "_", "callback"}
+EXTRA_PARAMS = {"format", "output", "results", "timeout", "_", "callback", "example"}
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -158,7 +158,10 @@ def run_query(query: str, params: dict[str, list[str]]) -> Response:
     except PoolBusy as err:
         raise ProtocolError(503, f"Server busy: {err}.", retry_after=2) from err
     if answer.status != 200:
-        raise ProtocolError(answer.status, answer.body.decode("utf-8", "replace"))
+        message = answer.body.decode("utf-8", "replace")
+        if html and answer.status == 400:
+            return page(query, error=message, status=400)
+        raise ProtocolError(answer.status, message)
     if html and (
         (answer.kind != "graph" and solution_format == "html")
         or (answer.kind == "graph" and graph_format == "html")
@@ -190,16 +193,29 @@ def _html(query: str, answer) -> Response:
             [b.get(v, {}).get("value", "") for v in variables]
             for b in data.get("results", {}).get("bindings", [])
         ]
+    return page(
+        query, variables=variables, rows=rows, boolean=boolean, truncated=answer.truncated_at
+    )
+
+
+def page(query: str | None, status: int = 200, **context: object) -> Response:
+    """The SPARQL page: editor, examples (the saved queries), results, save form."""
+    catalog = current_app.extensions["diplograph.catalog"]
+    example = request.args.get("example")
+    if query is None and example:
+        saved = catalog.get(example) if example else None
+        query = saved.sparql if saved else None
+    values = {"variables": [], "rows": [], "boolean": None, "truncated": None, "error": None}
+    values.update(context)
     html = render_template(
         "query.html",
         query=query,
-        variables=variables,
-        rows=rows,
-        boolean=boolean,
-        truncated=answer.truncated_at,
+        examples=catalog.all(),
+        token_needed=bool(current_app.config["DIPLOGRAPH"].write_token),
         revision=backend().revision,
+        **values,
     )
-    return Response(html, content_type="text/html; charset=utf-8")
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
 def _update(update: str, params: dict[str, list[str]]) -> Response:
@@ -261,16 +277,7 @@ def service_description() -> Response:
             "application/rdf+xml or text/html.",
         )
     if choice == "html":
-        html = render_template(
-            "query.html",
-            query=None,
-            variables=[],
-            rows=[],
-            boolean=None,
-            truncated=None,
-            revision=b.revision,
-        )
-        return Response(html, content_type="text/html; charset=utf-8")
+        return page(None)
     if choice == "turtle":
         return Response(text, content_type="text/turtle; charset=utf-8")
     from pyoxigraph import serialize
