@@ -98,11 +98,17 @@ def _int(n: int) -> Literal:
     return Literal(str(n), datatype=NamedNode(XSD + "nonNegativeInteger"))
 
 
-def membership_iri(v: Vocabulary, m: Membership) -> NamedNode:
-    """The same stated membership has the same IRI in every article that states it."""
+def membership_iri(v: Vocabulary, article: Article, m: Membership) -> NamedNode:
+    """A membership as one article states it.
+
+    Keyed by the article as well as the facts: each article graph then holds its own
+    statements, so the union that queries see never repeats a triple, and removing one
+    article leaves another article's statement of the same fact whole.
+    """
     start = m.start.value if m.start else None
     end = m.end.value if m.end else None
-    return NamedNode(f"{v.base}id/membership/{_hash(m.member, m.organization, m.role, start, end)}")
+    ident = _hash(article.key, m.member, m.organization, m.role, start, end)
+    return NamedNode(f"{v.base}id/membership/{ident}")
 
 
 def event_iri(v: Vocabulary, article: Article, e: Event) -> NamedNode:
@@ -129,7 +135,7 @@ def article_quads(article: Article, facts: Facts, v: Vocabulary) -> Iterator[Qua
         return mentions[m]
 
     for m in facts.memberships:
-        node = membership_iri(v, m)
+        node = membership_iri(v, article, m)
         yield Quad(node, TYPE, v.term("Membership"), g)
         yield Quad(node, TYPE, NamedNode(ORG + "Membership"), g)
         yield Quad(node, NamedNode(ORG + "member"), v.entity(m.member), g)

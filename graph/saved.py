@@ -25,7 +25,9 @@ from pyoxigraph import Literal, NamedNode
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-PARAM_TYPES = ("country", "organization", "place", "iri", "string", "integer", "year", "date")
+PARAM_TYPES = (
+    "country", "organization", "place", "article", "iri", "string", "integer", "year", "date",
+)
 DISPLAYS = ("table", "bar", "timeline")
 
 
@@ -53,7 +55,7 @@ class Param:
         value = raw.strip()
         kind = self.type
         try:
-            if kind in ("country", "organization", "place"):
+            if kind in ENTITY_IDS:
                 return NamedNode(_entity_iri(kind, value, base))
             if kind == "iri":
                 return NamedNode(_iri(value))
@@ -82,6 +84,7 @@ ENTITY_IDS = {
     "country": ("country", r"[a-z]{3}"),
     "organization": ("organization", r"[a-z0-9][a-z0-9-]*"),
     "place": ("place", r"[0-9]+"),
+    "article": ("article", r"[0-9a-f]{16}"),
 }
 
 
@@ -97,7 +100,8 @@ def _entity_iri(kind: str, value: str, base: str) -> str:
         if kind == "country":
             ident = ident.lower()
     if ident is None or not re.fullmatch(pattern, ident):
-        example = {"country": "KAZ", "organization": "osce", "place": "1526384"}[kind]
+        example = {"country": "KAZ", "organization": "osce", "place": "1526384",
+                   "article": "0123456789abcdef"}[kind]  # fmt: skip
         raise ValueError(f"expected a {kind} id such as {example!r} or an IRI starting {prefix}")
     return prefix + ident
 

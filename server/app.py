@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     errors.install(app)
 
     from graph.saved import Catalog
-    from server import api, dashboard, gsp, resources, sparql
+    from server import api, dashboard, gsp, publish, resources, sparql
 
     app.extensions["diplograph.catalog"] = Catalog(settings.queries_dir)
     app.register_blueprint(sparql.bp)
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(resources.bp)
+    app.register_blueprint(publish.bp)
 
     @app.route("/health")
     def health() -> Response:

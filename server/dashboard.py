@@ -116,14 +116,22 @@ def saved_query(name: str) -> Response | str:
     query = find(name)
     values = {k: v for k, v in request.args.items()}
     pickers = {p.name: options(p.type) for p in query.params
-               if p.type in ("country", "organization", "place")}  # fmt: skip
+               if p.type in ("country", "organization", "place", "article")}  # fmt: skip
     error = None
     variables: list[str] = []
     cells: list[list[dict]] = []
     svg = ""
     truncated = None
     status = 200
+    hint = False
+    missing = [p for p in query.params if p.required and not p.default and not values.get(p.name)]
     try:
+        if missing and not values:
+            # First visit to a query that needs a choice: show the form, not an error.
+            raise ProtocolError(
+                200,
+                "Choose " + ", ".join(p.label or p.name for p in missing) + " and run the query.",
+            )
         answer = run(query, values, "json", "turtle")
         if answer.kind == "graph":
             return Response(answer.body, content_type=answer.media_type)
@@ -138,9 +146,10 @@ def saved_query(name: str) -> Response | str:
         if err.status >= 500 and err.status != 503:
             raise
         error, status = err.message, err.status
+        hint = err.status == 200
     params = urllib.parse.urlencode({k: v for k, v in values.items() if v})
     html = render_template(
-        "saved_query.html", query=query, values=values, pickers=pickers, error=error,
+        "saved_query.html", query=query, values=values, pickers=pickers, error=error, hint=hint,
         variables=variables, cells=cells, svg=svg, truncated=truncated, params=params,
         edit_link="/sparql?" + urllib.parse.urlencode({"query": query.sparql, "format": "html"}),
         revision=backend().revision,

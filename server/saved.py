@@ -87,12 +87,18 @@ def not_modified(tag: str) -> bool:
 def options(kind: str) -> list[tuple[str, str]]:
     """(IRI, label) of the countries / organizations / places in the graph, for pickers."""
     b = backend()
-    cls = {"country": "Country", "organization": "Organization", "place": "City"}[kind]
-    sparql = (
-        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-        f"SELECT ?e ?label WHERE {{ GRAPH <{b.store.v.entities_graph.value}> "
-        f"{{ ?e a <{b.store.v.dg}{cls}> ; rdfs:label ?label }} }} ORDER BY ?label"
-    )
+    if kind == "article":
+        sparql = (
+            f"SELECT ?e ?label WHERE {{ ?e a <{b.store.v.dg}Article> ; "
+            "<http://purl.org/dc/terms/title> ?label } ORDER BY ?label"
+        )
+    else:
+        cls = {"country": "Country", "organization": "Organization", "place": "City"}[kind]
+        sparql = (
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            f"SELECT ?e ?label WHERE {{ GRAPH <{b.store.v.entities_graph.value}> "
+            f"{{ ?e a <{b.store.v.dg}{cls}> ; rdfs:label ?label }} }} ORDER BY ?label"
+        )
     answer = b.query(QuerySpec(sparql, "json", None))
     if answer.status != 200:
         return []

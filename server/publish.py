@@ -1,0 +1,211 @@
+"""Publishing the whole graph: dumps, a VoID description, a sitemap of entity pages.
+
+Dumps are written once per store revision into a cache directory (streamed from a
+read-only snapshot, so memory stays flat) and then served as files: ETag and
+Last-Modified come from the revision, a HEAD costs nothing, a repeat download is a 304.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, request, send_file
+from pyoxigraph import Store
+
+from server.backend import QuerySpec
+from server.errors import ProtocolError
+from server.saved import backend, rows
+
+bp = Blueprint("publish", __name__)
+
+DUMPS = {"ttl": "turtle", "trig": "trig", "nq": "nquads", "nt": "ntriples"}
+MEDIA = {
+    "ttl": "text/turtle; charset=utf-8",
+    "trig": "application/trig; charset=utf-8",
+    "nq": "application/n-quads; charset=utf-8",
+    "nt": "application/n-triples; charset=utf-8",
+}
+_lock = threading.Lock()
+
+
+def _dump_dir() -> Path:
+    settings = backend().settings
+    return settings.store.parent / (settings.store.name + "-dumps")
+
+
+def _modified() -> datetime:
+    """When the store last changed (from its meta graph), for Last-Modified."""
+    b = backend()
+    found = rows(
+        b.query(
+            QuerySpec(
+                f"SELECT ?t WHERE {{ GRAPH <{b.store.meta_graph.value}> "
+                f"{{ <{b.store.v.base}> <http://purl.org/dc/terms/modified> ?t }} }}",
+                "json",
+                None,
+            )
+        )
+    )[1]
+    if found:
+        return datetime.fromisoformat(found[0]["t"]["value"].replace("Z", "+00:00"))
+    return datetime.now(UTC)
+
+
+def _build(ext: str, compressed: bool) -> Path:
+    """The dump file for the current revision, written if it is not there yet."""
+    b = backend()
+    revision, snapshot = b.snapshots.current()
+    folder = _dump_dir() / f"revision-{revision:08d}"
+    path = folder / (f"diplograph.{ext}" + (".gz" if compressed else ""))
+    with _lock:
+        if path.exists():
+            return path
+        folder.mkdir(parents=True, exist_ok=True)
+        plain = folder / f"diplograph.{ext}"
+        if not plain.exists():
+            from graph.store import GraphStore
+
+            tmp = plain.with_suffix(plain.suffix + ".tmp")
+            reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
+            reader.store = Store.read_only(str(snapshot))
+            reader.v = b.store.v
+            with tmp.open("wb") as out:
+                reader.dump(out, DUMPS[ext])
+            tmp.replace(plain)
+        if compressed:
+            tmp = path.with_suffix(".tmp")
+            with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            tmp.replace(path)
+        # Older revisions' dumps are not needed any more.
+        for old in _dump_dir().iterdir():
+            if old.is_dir() and old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+@bp.route("/dumps/diplograph.<path:name>", methods=["GET", "HEAD"])
+def dump(name: str) -> Response:
+    compressed = name.endswith(".gz")
+    ext = name.removesuffix(".gz")
+    if ext not in DUMPS:
+        raise ProtocolError(404, f"No such dump; try diplograph.{{{','.join(DUMPS)}}}[.gz].")
+    revision = backend().revision
+    tag = f'"dump-{revision}-{ext}{"-gz" if compressed else ""}"'
+    modified = _modified()
+    if tag in request.if_none_match:
+        response = Response(status=304)
+    elif request.method == "HEAD":
+        response = Response(status=200, content_type=MEDIA[ext])
+    else:
+        path = _build(ext, compressed)
+        response = send_file(
+            path,
+            mimetype="application/gzip" if compressed else MEDIA[ext].split(";")[0],
+            as_attachment=False,
+            conditional=False,
+            etag=False,
+            download_name=path.name,
+        )
+    response.headers["ETag"] = tag
+    response.headers["Last-Modified"] = modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+@bp.route("/.well-known/void")
+def void() -> Response:
+    """A VoID description of the dataset (Turtle)."""
+    b = backend()
+    v = b.store.v
+    root = request.url_root.rstrip("/")
+    counts = rows(
+        b.query(
+            QuerySpec(
+                """SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
+                ORDER BY ?g""",
+                "json",
+                None,
+            )
+        )
+    )[1]
+    classes = rows(
+        b.query(
+            QuerySpec(
+                f"""SELECT ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
+                  GRAPH <{v.entities_graph.value}> {{ ?e a ?c }}
+                  FILTER(STRSTARTS(STR(?c), "{v.dg}")) }} GROUP BY ?c ORDER BY ?c""",
+                "json",
+                None,
+            )
+        )
+    )[1]
+    total = sum(int(c["n"]["value"]) for c in counts)
+    entities = sum(int(c["n"]["value"]) for c in classes)
+    lines = [
+        "@prefix void: <http://rdfs.org/ns/void#> .",
+        "@prefix dcterms: <http://purl.org/dc/terms/> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
+        "",
+        f"<{root}/.well-known/void#dataset> a void:Dataset ;",
+        '    dcterms:title "diplograph: international relations from news articles"@en ;',
+        f'    dcterms:modified "{_modified().isoformat()}"^^xsd:dateTime ;',
+        f"    void:sparqlEndpoint <{root}/sparql> ;",
+        f'    void:uriSpace "{v.base}id/" ;',
+        f"    void:rootResource <{v.base}id/country/kaz> ;",
+        "    void:vocabulary <http://www.w3.org/ns/org#>, <https://schema.org/>,",
+        "        <http://www.w3.org/ns/prov#>, <http://www.w3.org/2004/02/skos/core#>,",
+        f"        <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>, <{v.dg}> ;",
+        *[f"    void:dataDump <{root}/dumps/diplograph.{ext}> ;" for ext in DUMPS],
+        f"    void:triples {total} ;",
+        f"    void:entities {entities} ;",
+    ]
+    for c in classes:
+        lines.append(
+            f"    void:classPartition [ void:class <{c['c']['value']}> ; "
+            f"void:entities {c['n']['value']} ] ;"
+        )
+    for c in counts:
+        graph = c["g"]["value"]
+        lines.append(
+            f"    void:subset [ a void:Dataset ; sd:name <{escape(graph)}> ; "
+            f"void:triples {c['n']['value']} ] ;"
+        )
+    lines[-1] = lines[-1].rstrip(" ;") + " ."
+    return Response("\n".join(lines) + "\n", content_type="text/turtle; charset=utf-8")
+
+
+@bp.route("/sitemap.xml")
+def sitemap() -> Response:
+    """The entity pages, for search engines."""
+    b = backend()
+    v = b.store.v
+    found = rows(
+        b.query(
+            QuerySpec(
+                f"SELECT DISTINCT ?e WHERE {{ GRAPH <{v.entities_graph.value}> {{ ?e a ?c }} }} "
+                "ORDER BY ?e LIMIT 50000",
+                "json",
+                None,
+            )
+        )
+    )[1]
+    root = request.url_root.rstrip("/")
+    urls = [
+        f"<url><loc>{escape(root + '/doc/' + r['e']['value'][len(v.base) + 3 :])}</loc></url>"
+        for r in found
+        if r["e"]["value"].startswith(v.base + "id/")
+    ]
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(urls)
+        + "\n</urlset>\n"
+    )
+    return Response(body, content_type="application/xml; charset=utf-8")
