@@ -26,7 +26,15 @@ from pyoxigraph import Literal, NamedNode
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 PARAM_TYPES = (
-    "country", "organization", "place", "article", "iri", "string", "integer", "year", "date",
+    "country",
+    "organization",
+    "place",
+    "article",
+    "iri",
+    "string",
+    "integer",
+    "year",
+    "date",
 )
 DISPLAYS = ("table", "bar", "timeline")
 
@@ -100,8 +108,12 @@ def _entity_iri(kind: str, value: str, base: str) -> str:
         if kind == "country":
             ident = ident.lower()
     if ident is None or not re.fullmatch(pattern, ident):
-        example = {"country": "KAZ", "organization": "osce", "place": "1526384",
-                   "article": "0123456789abcdef"}[kind]  # fmt: skip
+        example = {
+            "country": "KAZ",
+            "organization": "osce",
+            "place": "1526384",
+            "article": "0123456789abcdef",
+        }[kind]
         raise ValueError(f"expected a {kind} id such as {example!r} or an IRI starting {prefix}")
     return prefix + ident
 
@@ -161,12 +173,18 @@ class SavedQuery:
             "tags": list(self.tags),
             "display": self.display or {"type": "table"},
             "params": [
-                {"name": p.name, "type": p.type, "required": p.required, "default": p.default,
-                 "label": p.label or p.name, "description": p.description}
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "required": p.required,
+                    "default": p.default,
+                    "label": p.label or p.name,
+                    "description": p.description,
+                }
                 for p in self.params
             ],
             "sparql": self.sparql,
-        }  # fmt: skip
+        }
 
 
 def parse(text: str, name: str, path: Path | None = None) -> SavedQuery:

@@ -66,6 +66,7 @@ SCHEMAS = {
     "country": {"type": "string", "description": "ISO 3166-1 alpha-3 code or country IRI"},
     "organization": {"type": "string", "description": "organization id or IRI"},
     "place": {"type": "string", "description": "GeoNames id or place IRI"},
+    "article": {"type": "string", "description": "article key (16 hex digits) or IRI"},
     "iri": {"type": "string", "format": "uri"},
     "string": {"type": "string"},
     "integer": {"type": "integer"},
@@ -76,8 +77,12 @@ SCHEMAS = {
 
 def _operation(q: SavedQuery) -> dict:
     params = [
-        {"name": "name", "in": "path", "required": True,
-         "schema": {"type": "string", "enum": [q.name]}},
+        {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": [q.name]},
+        },
     ] + [
         {
             "name": p.name,
@@ -87,7 +92,7 @@ def _operation(q: SavedQuery) -> dict:
             "schema": {**SCHEMAS[p.type], **({"default": p.default} if p.default else {})},
         }
         for p in q.params
-    ]  # fmt: skip
+    ]
     results = {"schema": {"type": "object"}}
     return {
         "operationId": q.name.replace("-", "_"),
@@ -105,11 +110,13 @@ def _operation(q: SavedQuery) -> dict:
                 },
             },
             "304": {"description": "Not modified since the ETag given"},
-            "400": {"description": "A parameter is missing or not valid",
-                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "400": {
+                "description": "A parameter is missing or not valid",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
             "503": {"description": "The query ran past the time limit"},
         },
-    }  # fmt: skip
+    }
 
 
 @bp.route("/openapi.json")
@@ -120,13 +127,19 @@ def openapi() -> Response:
             "get": {
                 "operationId": "list_queries",
                 "summary": "The saved queries and their parameters",
-                "responses": {"200": {"description": "A list of saved queries",
-                                      "content": {"application/json": {
-                                          "schema": {"type": "array",
-                                                     "items": {"type": "object"}}}}}},
+                "responses": {
+                    "200": {
+                        "description": "A list of saved queries",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": {"type": "object"}}
+                            }
+                        },
+                    }
+                },
             }
         }
-    }  # fmt: skip
+    }
     for q in catalog().all():
         # One path per query so that each has its own parameters.
         paths[f"/api/queries/{q.name}"] = {"get": _operation(q)}

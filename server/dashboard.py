@@ -16,9 +16,19 @@ from server.saved import backend, catalog, find, graph_size, options, rows, run
 bp = Blueprint("dashboard", __name__)
 
 MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-]  # fmt: skip
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -88,10 +98,13 @@ def chart(query: SavedQuery, bindings: list[dict]) -> str:
         return charts.bar(labels, values, query.title)
     if kind == "timeline":
         items = [
-            (value(b, display.get("label")) or "", value(b, display.get("start")),
-             value(b, display.get("end")))
+            (
+                value(b, display.get("label")) or "",
+                value(b, display.get("start")),
+                value(b, display.get("end")),
+            )
             for b in bindings
-        ]  # fmt: skip
+        ]
         return charts.timeline(items, query.title, datetime.date.today().year)
     return ""
 
@@ -102,21 +115,28 @@ def index() -> str:
     queries = catalog().all()
     if search:
         queries = [
-            q for q in queries
+            q
+            for q in queries
             if search in " ".join([q.name, q.title, q.description, *q.tags]).lower()
-        ]  # fmt: skip
+        ]
     return render_template(
-        "index.html", queries=queries, search=search, size=graph_size(),
+        "index.html",
+        queries=queries,
+        search=search,
+        size=graph_size(),
         revision=backend().revision,
-    )  # fmt: skip
+    )
 
 
 @bp.route("/queries/<name>")
 def saved_query(name: str) -> Response | str:
     query = find(name)
     values = {k: v for k, v in request.args.items()}
-    pickers = {p.name: options(p.type) for p in query.params
-               if p.type in ("country", "organization", "place", "article")}  # fmt: skip
+    pickers = {
+        p.name: options(p.type)
+        for p in query.params
+        if p.type in ("country", "organization", "place", "article")
+    }
     error = None
     variables: list[str] = []
     cells: list[list[dict]] = []
@@ -149,11 +169,20 @@ def saved_query(name: str) -> Response | str:
         hint = err.status == 200
     params = urllib.parse.urlencode({k: v for k, v in values.items() if v})
     html = render_template(
-        "saved_query.html", query=query, values=values, pickers=pickers, error=error, hint=hint,
-        variables=variables, cells=cells, svg=svg, truncated=truncated, params=params,
+        "saved_query.html",
+        query=query,
+        values=values,
+        pickers=pickers,
+        error=error,
+        hint=hint,
+        variables=variables,
+        cells=cells,
+        svg=svg,
+        truncated=truncated,
+        params=params,
         edit_link="/sparql?" + urllib.parse.urlencode({"query": query.sparql, "format": "html"}),
         revision=backend().revision,
-    )  # fmt: skip
+    )
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
@@ -179,8 +208,11 @@ def save_query() -> Response:
         if len(parts) > 2 and parts[2]:
             param["default"] = ":".join(parts[2:])
         params.append(param)
-    text = header(title, form.get("description", "").strip(), params,
-                  form.get("display", "table")) + sparql.strip() + "\n"  # fmt: skip
+    text = (
+        header(title, form.get("description", "").strip(), params, form.get("display", "table"))
+        + sparql.strip()
+        + "\n"
+    )
     try:
         catalog().save(name, text)
     except SavedQueryError as err:

@@ -98,7 +98,7 @@ def dump(name: str) -> Response:
     revision = backend().revision
     tag = f'"dump-{revision}-{ext}{"-gz" if compressed else ""}"'
     modified = _modified()
-    if tag in request.if_none_match:
+    if request.if_none_match.contains(tag.strip('"')):
         response = Response(status=304)
     elif request.method == "HEAD":
         response = Response(status=200, content_type=MEDIA[ext])

@@ -270,9 +270,11 @@ def _article(iri: str, by_p: dict[str, list[dict]]) -> dict:
     for b in facts:
         key = (int(b["begin"]["value"]), int(b["end"]["value"]))
         spans.setdefault(key, []).append(
-            {"fact": _cell(b["fact"], b.get("factLabel") or {"value": b["kind"]["value"]}),
-             "kind": b["kind"]["value"]}
-        )  # fmt: skip
+            {
+                "fact": _cell(b["fact"], b.get("factLabel") or {"value": b["kind"]["value"]}),
+                "kind": b["kind"]["value"],
+            }
+        )
     pieces = []
     cursor = 0
     for n, (begin, end) in enumerate(sorted(spans)):
@@ -313,7 +315,7 @@ def ontology(suffix: str | None = None) -> Response:
             OPTIONAL {{ ?term <{RDFS}subClassOf>|<{RDFS}subPropertyOf>|<{OWL}equivalentClass>
                         |<{OWL}equivalentProperty> ?super FILTER(isIRI(?super)) }}
           }} }} GROUP BY ?term ?kind ?label ?comment ORDER BY ?kind ?term"""
-    )  # fmt: skip
+    )
     entries = [
         {
             "term": t["term"]["value"],
@@ -325,8 +327,9 @@ def ontology(suffix: str | None = None) -> Response:
         }
         for t in terms
     ]
-    html = render_template("ontology.html", entries=entries, namespace=b.store.v.dg,
-                           revision=b.revision)  # fmt: skip
+    html = render_template(
+        "ontology.html", entries=entries, namespace=b.store.v.dg, revision=b.revision
+    )
     return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
 

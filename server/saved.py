@@ -81,7 +81,7 @@ def etag(*parts: object) -> str:
 
 
 def not_modified(tag: str) -> bool:
-    return tag in request.if_none_match or "*" in request.if_none_match
+    return request.if_none_match.contains(tag.strip('"')) or request.if_none_match.star_tag
 
 
 def options(kind: str) -> list[tuple[str, str]]:

@@ -61,18 +61,26 @@ def samples(store: Store) -> dict[str, str]:
     Their IRIs depend on where the corpus lies (an article is named from its source), so
     they are looked up rather than written down.
     """
-    fact = next(iter(store.query(
-        "PREFIX org: <http://www.w3.org/ns/org#> PREFIX schema: <https://schema.org/> "
-        "SELECT ?m WHERE { ?m org:member <http://127.0.0.1:5000/id/country/kaz> ; "
-        "org:organization <http://127.0.0.1:5000/id/organization/osce> ; "
-        "schema:startDate ?d FILTER(STR(?d) = '2010') } LIMIT 1",
-        use_default_graph_as_union=True,
-    )))["m"].value  # fmt: skip
-    article = next(iter(store.query(
-        "SELECT ?a WHERE { ?a <http://purl.org/dc/terms/source> ?s "
-        "FILTER(CONTAINS(STR(?s), 'kazakhstan-diplomacy-milestones')) }",
-        use_default_graph_as_union=True,
-    )))["a"].value  # fmt: skip
+    fact = next(
+        iter(
+            store.query(
+                "PREFIX org: <http://www.w3.org/ns/org#> PREFIX schema: <https://schema.org/> "
+                "SELECT ?m WHERE { ?m org:member <http://127.0.0.1:5000/id/country/kaz> ; "
+                "org:organization <http://127.0.0.1:5000/id/organization/osce> ; "
+                "schema:startDate ?d FILTER(STR(?d) = '2010') } LIMIT 1",
+                use_default_graph_as_union=True,
+            )
+        )
+    )["m"].value
+    article = next(
+        iter(
+            store.query(
+                "SELECT ?a WHERE { ?a <http://purl.org/dc/terms/source> ?s "
+                "FILTER(CONTAINS(STR(?s), 'kazakhstan-diplomacy-milestones')) }",
+                use_default_graph_as_union=True,
+            )
+        )
+    )["a"].value
     return {"fact": fact, "article": article}
 
 
@@ -172,8 +180,9 @@ def test_parameters_are_bound_by_the_engine(store: Store, samples: dict, path: P
     WHERE clause and its aggregates: a FILTER would see the variable unbound.
     """
     query = load(path.stem)
-    values = {p.name: p.default or SAMPLE_VALUES.get(p.type) or samples[p.name]
-              for p in query.params}  # fmt: skip
+    values = {
+        p.name: p.default or SAMPLE_VALUES.get(p.type) or samples[p.name] for p in query.params
+    }
     terms = query.bind(values, BASE)
     substitutions = {Variable(name): term for name, term in terms.items()}
     store.query(query.sparql, substitutions=substitutions, use_default_graph_as_union=True)
