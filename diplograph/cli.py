@@ -10,6 +10,7 @@
     diplograph stats
     diplograph query 'SPARQL' | --file Q.rq [--format table|json|csv|tsv|turtle]
     diplograph serve [--host H] [--port P] [--store DIR]
+    (store commands take --store-url URL to use a remote SPARQL store instead of --store)
     diplograph run [PATH...]                         (ingest the sample corpus, then serve)
 
 Errors about one input are printed on one line naming the input and the reason; the
@@ -22,9 +23,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from diplograph import config
 from diplograph.extraction import extract_all
+
+if TYPE_CHECKING:
+    from graph.base import KnowledgeStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -114,6 +119,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+_NO_REMOTE_SERVE = (
+    "serving a remote store is not supported yet; query the remote store's own SPARQL endpoint"
+)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the store over HTTP with a production WSGI server (waitress)."""
     import logging
@@ -122,6 +132,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server import create_app
 
+    if _settings(args).remote:
+        _error(_NO_REMOTE_SERVE)
+        return EXIT_USAGE
     settings = config.load(
         base=args.base,
         store=args.store,
@@ -160,6 +173,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from diplograph.ingest import ingest
 
     paths = args.paths or [str(config.CORPUS_DIR)]
+    if not args.no_serve and _settings(args).remote:
+        _error(_NO_REMOTE_SERVE + " (or use --no-serve)")
+        return EXIT_USAGE
     with _open_store(args) as store:
         summary = ingest(paths, store, jobs=args.jobs, progress=True)
         print(summary.report(), file=sys.stderr)
@@ -202,13 +218,40 @@ def _print_facts(args: argparse.Namespace, paths: list[str]) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _open_store(args: argparse.Namespace, read_only: bool = False):
+def _settings(args: argparse.Namespace) -> config.Settings:
+    """The settings, with the store options of the command line.
+
+    ``--store DIR`` means the embedded store even where the environment names a remote one.
+    """
+    import dataclasses
+
+    settings = config.load(
+        base=getattr(args, "base", None),
+        store=getattr(args, "store", None),
+        store_url=getattr(args, "store_url", None),
+    )
+    if getattr(args, "store", None) and not getattr(args, "store_url", None):
+        settings = dataclasses.replace(settings, store_url=None, store_query_url=None)
+    return settings
+
+
+def _open_store(args: argparse.Namespace, read_only: bool = False) -> KnowledgeStore:
+    """The embedded store, or the remote one when a store URL is set."""
     from graph.store import GraphStore, StoreError
 
-    settings = config.load(base=getattr(args, "base", None), store=getattr(args, "store", None))
+    settings = _settings(args)
+    if settings.remote:
+        from graph.remote import RemoteStore
+
+        return RemoteStore.from_settings(settings, read_only=read_only)
     if read_only and not Path(settings.store).exists():
         raise StoreError(f"{settings.store}: no store here yet (run `diplograph ingest` first)")
     return GraphStore(settings.store, settings.base)
+
+
+def _where(store: KnowledgeStore) -> str:
+    """Where the store is, for messages: its directory or its URL."""
+    return str(getattr(store, "url", None) or getattr(store, "path", ""))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -218,7 +261,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         summary = ingest(args.paths, store, jobs=args.jobs, progress=not args.quiet)
         print(summary.report(), file=sys.stderr)
-        print(f"store: {store.path} (revision {store.revision()})", file=sys.stderr)
+        print(f"store: {_where(store)} (revision {store.revision()})", file=sys.stderr)
     return EXIT_FAILED if summary.rejected else EXIT_OK
 
 
@@ -248,10 +291,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _has_graph(store: KnowledgeStore, iri: str) -> bool:
+    """Whether the store has a named graph ``iri`` with something in it."""
+    from pyoxigraph import NamedNode
+
+    try:
+        node = NamedNode(iri)
+    except ValueError:
+        return False
+    return bool(store.query(f"ASK {{ GRAPH {node} {{ ?s ?p ?o }} }}"))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the whole graph (or one named graph) in an RDF format, streaming."""
     with _open_store(args, read_only=True) as store:
-        if args.graph and not any(g.value == args.graph for g in store.store.named_graphs()):
+        if args.graph and not _has_graph(store, args.graph):
             _error(f"{args.graph}: no such graph in the store")
             return EXIT_FAILED
         if args.output in (None, "-"):
@@ -306,9 +360,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from graph.store import restore
+    from graph.store import StoreError, restore
 
-    settings = config.load(store=args.store)
+    settings = _settings(args)
+    if settings.remote:
+        raise StoreError(
+            "restore replaces an embedded store's directory; a remote store is restored with "
+            "its own tools (or load an export into it with `diplograph import FILE --store-url "
+            "URL`)"
+        )
     restore(Path(args.directory), Path(settings.store))
     print(f"store {settings.store} restored from {args.directory}", file=sys.stderr)
     return EXIT_OK
@@ -335,7 +395,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a SPARQL query on the store and print the results."""
-    from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+    from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
 
     from diplograph.table import compact, render
     from extract.rdf import PREFIXES
@@ -386,7 +446,8 @@ def cmd_query(args: argparse.Namespace) -> int:
             }
             chosen = fmt.get(args.format, RdfFormat.TURTLE)
             kwargs = {"prefixes": PREFIXES} if chosen == RdfFormat.TURTLE else {}
-            results.serialize(out, chosen, **kwargs)
+            # pyoxigraph's serialize takes prefixes; QueryTriples.serialize does not.
+            serialize(results, out, format=chosen, **kwargs)
         out.flush()
     return EXIT_OK
 
@@ -421,7 +482,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     def store_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", help="store directory (env DIPLOGRAPH_STORE; default var/store)")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument(
+            "--store", help="store directory (env DIPLOGRAPH_STORE; default var/store)"
+        )
+        where.add_argument(
+            "--store-url",
+            help="a remote SPARQL store instead, e.g. http://host:7878 for `oxigraph serve` "
+            "(env DIPLOGRAPH_STORE_URL)",
+        )
         p.add_argument("--base", help="base IRI of the graph (env DIPLOGRAPH_BASE)")
 
     p = sub.add_parser("ingest", help="extract, validate and store articles")

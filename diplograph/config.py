@@ -39,6 +39,22 @@ class Settings:
     query_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     threads: int = 16  # WSGI threads
     queries_dir: Path = QUERIES_DIR
+    # A remote SPARQL store instead of the embedded one (graph/remote.py).
+    store_url: str | None = None  # Oxigraph-style root: {url}/query, /update, /store
+    store_query_url: str | None = None  # explicit endpoints (Fuseki, Virtuoso, GraphDB...)
+    store_update_url: str | None = None
+    store_gsp_url: str | None = None
+    store_user: str | None = None  # HTTP basic authentication
+    store_password: str | None = None
+    store_token: str | None = None  # HTTP bearer token
+    store_timeout_s: float = 60.0
+    store_retries: int = 5  # tries of a request on network errors, 429 and 5xx
+    store_backoff_s: float = 0.5  # first delay between tries; doubles each time
+
+    @property
+    def remote(self) -> bool:
+        """Whether the graph lives in a remote SPARQL store rather than in ``store``."""
+        return bool(self.store_url or self.store_query_url)
 
     @property
     def snapshots(self) -> Path:
@@ -68,6 +84,16 @@ def load(**overrides: object) -> Settings:
         "query_workers": int(_env("QUERY_WORKERS", str(max(2, os.cpu_count() or 2)))),
         "threads": int(_env("THREADS", "16")),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
+        "store_url": os.environ.get("DIPLOGRAPH_STORE_URL") or None,
+        "store_query_url": os.environ.get("DIPLOGRAPH_STORE_QUERY_URL") or None,
+        "store_update_url": os.environ.get("DIPLOGRAPH_STORE_UPDATE_URL") or None,
+        "store_gsp_url": os.environ.get("DIPLOGRAPH_STORE_GSP_URL") or None,
+        "store_user": os.environ.get("DIPLOGRAPH_STORE_USER") or None,
+        "store_password": os.environ.get("DIPLOGRAPH_STORE_PASSWORD") or None,
+        "store_token": os.environ.get("DIPLOGRAPH_STORE_TOKEN") or None,
+        "store_timeout_s": float(_env("STORE_TIMEOUT", "60")),
+        "store_retries": int(_env("STORE_RETRIES", "5")),
+        "store_backoff_s": float(_env("STORE_BACKOFF", "0.5")),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("store", "queries_dir"):

@@ -6,8 +6,9 @@ loads the spaCy pipeline once; articles travel as plain dataclasses.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,23 +25,37 @@ class Result:
     article: Article | None = None
     facts: Facts | None = None
     error: ArticleError | None = None
+    #: what ``render`` made of the facts, in the worker (e.g. serialized RDF)
+    payload: bytes | None = None
 
 
-def _one(item: Path | str | ArticleError) -> Result:
+Render = Callable[[Article, Facts], bytes]
+
+
+def _one(item: Path | str | ArticleError, render: Render | None = None) -> Result:
     try:
         article = read_any(item)
     except ArticleError as err:
         return Result(str(getattr(err, "where", item)), error=err)
-    return Result(article.source, article, extract(article))
+    facts = extract(article)
+    payload = render(article, facts) if render is not None else None
+    return Result(article.source, article, facts, payload=payload)
 
 
-def extract_all(paths: Iterable[str | Path], jobs: int = 1) -> Iterator[Result]:
-    """Results in input order; ``jobs`` > 1 spreads articles over that many processes."""
+def extract_all(
+    paths: Iterable[str | Path], jobs: int = 1, render: Render | None = None
+) -> Iterator[Result]:
+    """Results in input order; ``jobs`` > 1 spreads articles over that many processes.
+
+    ``render`` (a picklable function) runs in the worker too, so that serializing the
+    facts does not fall to the one parent process.
+    """
     items = list(iter_paths(paths))
+    work = functools.partial(_one, render=render)
     if jobs <= 1 or len(items) < 2:
         for item in items:
-            yield _one(item)
+            yield work(item)
         return
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        yield from pool.imap(_one, items, chunksize=8)
+        yield from pool.imap(work, items, chunksize=8)

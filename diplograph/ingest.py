@@ -3,6 +3,11 @@
 Articles are validated in batches (one SHACL run for many articles is much cheaper than
 one per article); a violation is traced back to the article whose quads hold its focus
 node, and only that article is rejected.
+
+The store is any :class:`graph.base.KnowledgeStore` (embedded or remote). A write that
+fails (:class:`graph.base.WriteFailed`: the network, a server error after retries) rejects
+that article only; after ``give_up_after`` failures in a row the store is taken to be
+down, and the remaining articles are reported as not written instead of being tried.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from tqdm import tqdm
 from diplograph.extraction import Result, extract_all
 from extract.rdf import Vocabulary, to_quads
 from extract.reader import iter_paths
-from graph.store import GraphStore
+from graph.base import KnowledgeStore, WriteFailed
 from graph.validate import Validator
 
 
@@ -31,6 +36,9 @@ class Summary:
     memberships: int = 0
     events: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    #: Write failures in a row (reset by a successful write); see ``give_up_after``.
+    failures_in_a_row: int = 0
+    last_failure: str = ""
 
     def report(self) -> str:
         lines = [
@@ -44,12 +52,13 @@ class Summary:
 
 def ingest(
     paths: Iterable[str | Path],
-    store: GraphStore,
+    store: KnowledgeStore,
     *,
     jobs: int = 1,
     batch_size: int = 32,
     progress: bool = True,
     validator: Validator | None = None,
+    give_up_after: int = 3,
 ) -> Summary:
     """Extract, validate and store every article in ``paths``."""
     validator = validator or Validator(store.v.base)
@@ -66,19 +75,36 @@ def ingest(
                 continue
             batch.append(result)
             if len(batch) >= batch_size:
-                _write_batch(batch, store, validator, summary)
+                _write_batch(batch, store, validator, summary, give_up_after)
                 bar.update(len(batch))
                 batch = []
+                if summary.failures_in_a_row >= give_up_after:
+                    break
         if batch:
-            _write_batch(batch, store, validator, summary)
+            _write_batch(batch, store, validator, summary, give_up_after)
             bar.update(len(batch))
     finally:
         bar.close()
+    if summary.failures_in_a_row >= give_up_after:
+        for item in items[summary.read :]:
+            summary.rejected.append((str(getattr(item, "where", item)), _gave_up(summary)))
     return summary
 
 
+def _gave_up(summary: Summary) -> str:
+    """Why an article was not tried: the store is taken to be down."""
+    return (
+        f"not written: the {summary.failures_in_a_row} articles before it could not be "
+        f"written, so the store was taken to be down (last error: {summary.last_failure})"
+    )
+
+
 def _write_batch(
-    batch: list[Result], store: GraphStore, validator: Validator, summary: Summary
+    batch: list[Result],
+    store: KnowledgeStore,
+    validator: Validator,
+    summary: Summary,
+    give_up_after: int = 3,
 ) -> None:
     v: Vocabulary = store.v
     quads = {}
@@ -101,7 +127,18 @@ def _write_batch(
         if key in bad:
             summary.rejected.append((r.article.source, "; ".join(bad[key][:3])))
             continue
-        if store.write_article(r.article, quads[key]):
+        if summary.failures_in_a_row >= give_up_after:
+            summary.rejected.append((r.article.source, _gave_up(summary)))
+            continue
+        try:
+            written = store.write_article(r.article, quads[key])
+        except WriteFailed as err:
+            summary.rejected.append((r.article.source, str(err)))
+            summary.failures_in_a_row += 1
+            summary.last_failure = str(err)
+            continue
+        summary.failures_in_a_row = 0
+        if written:
             summary.written += 1
             summary.memberships += len(r.facts.memberships)
             summary.events += len(r.facts.events)

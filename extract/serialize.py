@@ -8,7 +8,9 @@ from pathlib import Path
 
 from pyoxigraph import Quad, RdfFormat, Triple, serialize
 
+from extract.facts import Facts
 from extract.rdf import PREFIXES
+from extract.reader import Article
 
 FORMATS = {
     "turtle": RdfFormat.TURTLE,
@@ -71,3 +73,14 @@ def write_quads(quads: Iterable[Quad], fmt: str, output: str | None) -> None:
         sys.stdout.buffer.flush()
     else:
         Path(output).write_bytes(data)
+
+
+def render_article(article: Article, facts: Facts, fmt: str, base: str) -> bytes:
+    """One article's own graph in a streamable format, without @prefix lines.
+
+    Run in extraction workers; the caller declares the prefixes once and adds the entity
+    descriptions it has not written yet.
+    """
+    from extract.rdf import Vocabulary, article_quads
+
+    return render(article_quads(article, facts, Vocabulary(base)), fmt, keep_prefixes=False)

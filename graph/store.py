@@ -32,10 +32,7 @@ from pyoxigraph import (
 from diplograph.config import DEFAULT_BASE, ONTOLOGY_DIR
 from extract.rdf import DCTERMS, ORG, PREFIXES, RDF, SCHEMA, XSD, Vocabulary
 from extract.reader import Article
-
-
-class StoreError(Exception):
-    """A store that cannot be opened or used, with the reason."""
+from graph.base import StoreError
 
 
 def _nt(quads: Iterable[Quad]) -> str:
@@ -65,7 +62,7 @@ def ontology_text(base: str) -> str:
 
 
 class GraphStore:
-    """The knowledge graph in one Oxigraph directory."""
+    """The knowledge graph in one Oxigraph directory (a :class:`graph.base.KnowledgeStore`)."""
 
     def __init__(self, path: str | Path, base: str = DEFAULT_BASE, read_only: bool = False) -> None:
         self.path = Path(path)
