@@ -39,9 +39,15 @@ def _error(message: str) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract facts from articles and write them as RDF, article by article."""
-    from extract.rdf import Vocabulary, article_quads, entity_quads, referenced_entities
-    from extract.serialize import STREAMABLE, render
+    """Extract facts from articles and write them as RDF, article by article.
+
+    In the streamable formats each worker serializes its own articles; the parent only
+    writes them out, with each entity's description the first time an article needs it.
+    """
+    import functools
+
+    from extract.rdf import PREFIXES, Vocabulary, entity_quads, referenced_entities, to_quads
+    from extract.serialize import STREAMABLE, render, render_article
 
     settings = config.load(base=args.base)
     v = Vocabulary(settings.base)
@@ -52,28 +58,34 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except OSError as err:
         _error(f"{args.output}: cannot write: {err.strerror}")
         return EXIT_FAILED
+    streaming = args.format in STREAMABLE
+    work = functools.partial(render_article, fmt=args.format, base=v.base) if streaming else None
     collected = []  # formats that cannot be written in pieces (JSON-LD, RDF/XML)
     seen_entities: set = set()
-    first = True
     try:
-        for result in extract_all(args.paths, jobs=args.jobs):
+        if args.format in ("turtle", "trig"):
+            sink.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode())
+        for result in extract_all(args.paths, jobs=args.jobs, render=work):
             if result.error is not None:
                 _error(str(result.error))
                 failed += 1
                 continue
             assert result.article is not None and result.facts is not None
             facts = result.facts
-            quads = list(article_quads(result.article, facts, v))
-            # Entity descriptions are written once, with the first article that needs them.
-            for q in entity_quads(referenced_entities(facts), v, facts.people):
-                if q not in seen_entities:
-                    seen_entities.add(q)
-                    quads.append(q)
-            if args.format not in STREAMABLE:
-                collected.extend(quads)
+            if not streaming:
+                collected.extend(to_quads(result.article, facts, v))
                 continue
-            sink.write(render(quads, args.format, keep_prefixes=first))
-            first = False
+            assert result.payload is not None
+            sink.write(result.payload)
+            # Entity descriptions are written once, with the first article that needs them.
+            new = [
+                q
+                for q in entity_quads(referenced_entities(facts), v, facts.people)
+                if q not in seen_entities
+            ]
+            seen_entities.update(new)
+            if new:
+                sink.write(render(new, args.format, keep_prefixes=False))
         if collected:
             sink.write(render(collected, args.format))
         sink.flush()
