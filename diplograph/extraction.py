@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extract.facts import Facts
-from extract.pipeline import extract
+from extract.pipeline import extract, extract_many
 from extract.reader import Article, ArticleError, iter_paths, read_any
 
 
@@ -53,9 +53,31 @@ def extract_all(
     items = list(iter_paths(paths))
     work = functools.partial(_one, render=render)
     if jobs <= 1 or len(items) < 2:
-        for item in items:
-            yield work(item)
+        yield from _batched(items, render)
         return
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
         yield from pool.imap(work, items, chunksize=8)
+
+
+def _batched(items: list, render: Render | None, size: int = 16) -> Iterator[Result]:
+    """In one process: read a batch, extract it with spaCy's nlp.pipe, keep input order."""
+    for start in range(0, len(items), size):
+        results: list[Result] = []
+        articles: list[Article] = []
+        for item in items[start : start + size]:
+            try:
+                article = read_any(item)
+            except ArticleError as err:
+                results.append(Result(str(getattr(err, "where", item)), error=err))
+                continue
+            results.append(Result(article.source, article))
+            articles.append(article)
+        done = dict(zip((id(a) for a in articles), extract_many(articles), strict=True))
+        for result in results:
+            if result.article is not None:
+                _, facts = done[id(result.article)]
+                result.facts = facts
+                if render is not None:
+                    result.payload = render(result.article, facts)
+            yield result
