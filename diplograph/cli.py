@@ -26,12 +26,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from diplograph import config
-from diplograph.extraction import extract_all
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from diplograph.extraction import Result
     from graph.base import KnowledgeStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def extract_all(*args: object, **kwargs: object) -> Iterator[Result]:
+    """diplograph.extraction.extract_all, imported on first use.
+
+    Loading spaCy and the gazetteers takes most of a second; store-only commands
+    (import, export, stats, query, serve) never pay for it.
+    """
+    from diplograph.extraction import extract_all as run
+
+    return run(*args, **kwargs)
 
 
 def _error(message: str) -> None:
@@ -131,36 +144,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-_NO_REMOTE_SERVE = (
-    "serving a remote store is not supported yet; query the remote store's own SPARQL endpoint"
-)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the store over HTTP with a production WSGI server (waitress)."""
+    import dataclasses
     import logging
 
     import waitress
 
+    from graph.base import StoreError
     from server import create_app
 
-    if _settings(args).remote:
-        _error(_NO_REMOTE_SERVE)
-        return EXIT_USAGE
-    settings = config.load(
-        base=args.base,
-        store=args.store,
-        host=args.host,
-        port=args.port,
-        query_timeout_s=args.timeout,
-        query_workers=args.workers,
-        threads=args.threads,
-        write_token=args.write_token,
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "query_timeout_s": args.timeout,
+        "query_workers": args.workers,
+        "threads": args.threads,
+        "write_token": args.write_token,
+    }
+    settings = dataclasses.replace(
+        _settings(args), **{k: v for k, v in overrides.items() if v is not None}
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreError as err:
+        _error(str(err))
+        return EXIT_FAILED
+    source = settings.store_url or settings.store_query_url if settings.remote else settings.store
     print(
-        f"diplograph: serving {settings.store} on http://{settings.host}:{settings.port}/ "
+        f"diplograph: serving {source} on http://{settings.host}:{settings.port}/ "
         f"(SPARQL endpoint /sparql)",
         file=sys.stderr,
         flush=True,
@@ -185,9 +198,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from diplograph.ingest import ingest
 
     paths = args.paths or [str(config.CORPUS_DIR)]
-    if not args.no_serve and _settings(args).remote:
-        _error(_NO_REMOTE_SERVE + " (or use --no-serve)")
-        return EXIT_USAGE
     with _open_store(args) as store:
         summary = ingest(paths, store, jobs=args.jobs, progress=True)
         print(summary.report(), file=sys.stderr)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-import trafilatura
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -337,6 +336,8 @@ def _inline_text(tokens: list[Token]) -> str:
 
 def _html_to_text(page: str) -> tuple[str, str | None]:
     """Main text of an HTML page with paragraphs separated by blank lines, and its title."""
+    import trafilatura  # a fifth of a second to import: only when there is HTML to read
+
     extracted = trafilatura.extract(
         page, favor_precision=True, include_comments=False, include_tables=False
     )
