@@ -354,8 +354,12 @@ class RemoteStore:
             raise self._refusal(resp, what, writing=method != "GET")
         return resp
 
-    def _update(self, sparql: str, what: str) -> None:
-        """A SPARQL Update request (the server applies it as one transaction)."""
+    def _update(self, sparql: str, what: str, client: bool = False) -> None:
+        """A SPARQL Update request (the server applies it as one transaction).
+
+        ``client``: the update comes from a user, so a 400 means it is not valid SPARQL
+        (SyntaxError, as with the embedded store), not a fault of diplograph's own.
+        """
         url = self._need(self.update_url, "SPARQL Update URL", "DIPLOGRAPH_STORE_UPDATE_URL")
         resp = self._send(
             "POST",
@@ -364,19 +368,32 @@ class RemoteStore:
             data=sparql.encode("utf-8"),
             headers={"Content-Type": "application/sparql-update; charset=utf-8"},
         )
+        if client and resp.status_code == 400:
+            raise SyntaxError(_detail(resp))
         if resp.status_code >= 400:
             raise self._refusal(resp, what, writing=True)
 
     def _request_query(
-        self, sparql: str, what: str, union: bool = False, stream: bool = False
+        self,
+        sparql: str,
+        what: str,
+        union: bool = False,
+        stream: bool = False,
+        dataset: tuple[list[str], list[str]] | None = None,
     ) -> requests.Response:
-        """POST a query; with ``union``, over the union of every graph (see module doc)."""
+        """POST a query; with ``union``, over the union of every graph (see module doc).
+
+        ``dataset``: the protocol's default-graph-uri and named-graph-uri lists, as a
+        client gave them; they replace the union.
+        """
         headers = {"Accept": QUERY_ACCEPT}
-        if union and not self._union_default():
+        if dataset is None and union and not self._union_default():
             graphs = [g.value for g in self._named_graphs()]
+            dataset = (graphs, graphs)
+        if dataset is not None:
             form: list[tuple[str, str]] = [("query", sparql)]
-            form += [("default-graph-uri", g) for g in graphs]
-            form += [("named-graph-uri", g) for g in graphs]
+            form += [("default-graph-uri", g) for g in dataset[0]]
+            form += [("named-graph-uri", g) for g in dataset[1]]
             resp = self._send(
                 "POST", self.query_url, what, data=form, headers=headers, stream=stream
             )
@@ -639,16 +656,49 @@ class RemoteStore:
     def query(self, sparql: str, **options: object) -> object:
         """A SPARQL query over the union of all graphs, as pyoxigraph results.
 
-        SELECT and ASK answers are parsed as they stream in; CONSTRUCT and DESCRIBE answers
-        are gathered first. An invalid query raises SyntaxError, as with the embedded store.
+        ``default_graph`` and ``named_graphs`` (lists of IRIs, as with pyoxigraph) give the
+        dataset explicitly instead. SELECT and ASK answers are parsed as they stream in;
+        CONSTRUCT and DESCRIBE answers are gathered first. An invalid query raises
+        SyntaxError, as with the embedded store.
         """
         union = bool(options.pop("use_default_graph_as_union", True))
+        default = options.pop("default_graph", None)
+        named = options.pop("named_graphs", None)
         if options:
             raise StoreError(
                 f"query options {', '.join(sorted(options))} are not supported on a remote store"
             )
-        resp = self._request_query(sparql, "cannot query the remote store", union, stream=True)
+        dataset = None
+        if default is not None or named is not None:
+            dataset = (
+                [g.value for g in default or []],  # type: ignore[attr-defined]
+                [g.value for g in named or []],  # type: ignore[attr-defined]
+            )
+        resp = self._request_query(
+            sparql, "cannot query the remote store", union, stream=True, dataset=dataset
+        )
         return self._results(resp, streamed=True)
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update and bump the revision, in one request (one transaction)."""
+        self._update(
+            sparql + "\n;\n" + self._revision_update(), "cannot update the remote store", True
+        )
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether a named graph holds any triple."""
+        return self._ask(f"ASK {{ GRAPH {NamedNode(graph)} {{ ?s ?p ?o }} }}")
+
+    def triple_count(self) -> int:
+        """Triples in the default graph as queries see it (the union of the graphs)."""
+        rows = self._results(
+            self._request_query(
+                "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                "cannot query the remote store",
+                union=True,
+            )
+        )
+        return int(next(iter(rows))["n"].value)  # type: ignore[call-overload]
 
     def stats(self) -> dict[str, object]:
         """The same counts as the embedded store's, by SPARQL queries."""

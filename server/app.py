@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from diplograph import config
 from diplograph.config import Settings
 from server import errors
-from server.backend import Backend
+from server.backend import BaseBackend, open_backend
 
 log = logging.getLogger("diplograph.requests")
 
@@ -19,14 +19,14 @@ CORS_METHODS = "GET, POST, OPTIONS, HEAD"
 CORS_HEADERS = "Accept, Content-Type, Authorization"
 
 
-def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Flask:
+def create_app(settings: Settings | None = None, backend: BaseBackend | None = None) -> Flask:
     """An application serving the store of ``settings`` (or of the environment)."""
     settings = settings or config.load()
     app = Flask(__name__)
     app.config["DIPLOGRAPH"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["diplograph"] = backend or Backend(settings)
+    app.extensions["diplograph"] = backend or open_backend(settings)
     errors.install(app)
 
     from graph.saved import Catalog
@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 
     @app.route("/health")
     def health() -> Response:
-        b: Backend = app.extensions["diplograph"]
-        return jsonify(status="ok", revision=b.revision, workers=b.pool.alive)
+        b: BaseBackend = app.extensions["diplograph"]
+        return jsonify(status="ok", revision=b.revision, **b.health())
 
     @app.before_request
     def start_timer() -> Response | None:
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
             "Access-Control-Expose-Headers",
             "Content-Type, X-Diplograph-Revision, X-SPARQL-MaxRows, Warning",
         )
-        b: Backend = app.extensions["diplograph"]
+        b: BaseBackend = app.extensions["diplograph"]
         response.headers["X-Diplograph-Revision"] = str(b.revision)
         if request.path.startswith(("/sparql", "/store")):
             response.headers.add("Vary", "Accept")

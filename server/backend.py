@@ -1,22 +1,36 @@
-"""What the web application talks to: the writable store, its snapshots, the query pool.
+"""What the web application talks to: the store, behind one small interface.
 
-Reads go to worker processes over the newest snapshot (killable, parallel); writes go to
-the one writable store in this process, under a lock, and are followed by a new snapshot,
-so that a client that wrote sees its write in its next query.
+Two implementations, chosen by the settings (``DIPLOGRAPH_STORE_URL``):
+
+- :class:`Backend`, the embedded store: reads go to worker processes over the newest
+  snapshot (killable, parallel); writes go to the one writable store in this process,
+  under a lock, and are followed by a new snapshot, so that a client that wrote sees its
+  write in its next query.
+- :class:`RemoteBackend`, a remote SPARQL 1.1 store: queries are forwarded to its query
+  endpoint and the answers re-serialized here (the same formats, row and byte caps as
+  with the embedded store); writes go to its update endpoint, each in one request with
+  the revision bump.
+
+Both cache answers keyed on the store's revision.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import IO
 
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
 from diplograph.config import Settings
 from extract.rdf import PREFIXES
+from graph.base import StoreError, WriteFailed
+from graph.remote import RemoteStore, StoreUnavailable
 from graph.snapshots import Snapshots
 from graph.store import GraphStore, _nt
+from server import worker
 from server.pool import QueryPool
 from server.worker import Request, Response
 
@@ -37,34 +51,48 @@ class UpdateError(Exception):
     """An update or upload that is not valid; nothing was changed."""
 
 
-class Backend:
-    """The store behind the HTTP API."""
+class BaseBackend:
+    """What both backends share: the answer cache, uploads as updates, prefixes."""
+
+    settings: Settings
+    store: GraphStore | RemoteStore
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = GraphStore(settings.store, settings.base)
-        self.snapshots = Snapshots(self.store, settings.snapshots)
-        self.pool = QueryPool(settings.query_workers)
-        self._write_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Response] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self.prefixes = {**PREFIXES, "dg": self.store.v.dg, "id": self.store.v.base + "id/"}
+        v = self.store.v
+        self.prefixes = {**PREFIXES, "dg": v.dg, "id": v.base + "id/"}
 
     @property
     def revision(self) -> int:
-        return self.snapshots.current()[0]
+        raise NotImplementedError
 
-    def query(self, spec: QuerySpec) -> Response:
-        """Answer a query from the newest snapshot, from the cache when it is fresh."""
-        revision, path = self.snapshots.current()
-        key = (revision, spec)
-        with self._cache_lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        req = Request(
-            snapshot=str(path),
+    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+        raise NotImplementedError
+
+    def _write(self, sparql: str) -> None:
+        raise NotImplementedError
+
+    def graph_exists(self, graph: str | None) -> bool:
+        raise NotImplementedError
+
+    def triple_count(self) -> int:
+        raise NotImplementedError
+
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        raise NotImplementedError
+
+    def health(self) -> dict[str, object]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def request(self, spec: QuerySpec, snapshot: str = "") -> Request:
+        """The worker request for a query, with the server's limits."""
+        return Request(
+            snapshot=snapshot,
             sparql=spec.sparql,
             solution_format=spec.solution_format,
             graph_format=spec.graph_format,
@@ -75,7 +103,16 @@ class Backend:
             prefixes=self.prefixes,
             bindings=spec.bindings,
         )
-        response = self.pool.run(req, timeout=self.settings.query_timeout_s)
+
+    def query(self, spec: QuerySpec) -> Response:
+        """Answer a query, from the cache when the store has not changed since."""
+        key = (self.revision, spec)
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        response = self._evaluate(spec, self.request(spec))
         if response.status == 200 and len(response.body) <= 1_000_000:
             with self._cache_lock:
                 self._cache[key] = response
@@ -83,26 +120,9 @@ class Backend:
                     self._cache.popitem(last=False)
         return response
 
-    # ------------------------------------------------------------------ writes
-
-    def _write(self, sparql: str) -> None:
-        with self._write_lock:
-            try:
-                self.store.store.update(sparql + "\n;\n" + self.store._revision_update())
-            except SyntaxError as err:
-                raise UpdateError(f"The update is not valid SPARQL: {err}") from err
-            except (ValueError, OSError) as err:
-                raise UpdateError(f"The update failed: {err}") from err
-            self.snapshots.refresh()
-
     def update(self, sparql: str) -> None:
         """Run a SPARQL update (atomically, with the revision bump)."""
         self._write(sparql.rstrip().rstrip(";"))
-
-    def graph_exists(self, graph: str | None) -> bool:
-        if graph is None:
-            return True
-        return any(g.value == graph for g in self.store.store.named_graphs())
 
     def put_graph(self, graph: str | None, data: bytes, fmt: RdfFormat, replace: bool) -> bool:
         """Replace (PUT) or add to (POST) a graph; True if the graph was created."""
@@ -111,8 +131,6 @@ class Backend:
             triples = list(parse(data, format=fmt, base_iri=graph or self.store.v.base))
         except SyntaxError as err:
             raise UpdateError(f"The RDF document cannot be parsed: {err}") from err
-        from pyoxigraph import DefaultGraph, NamedNode, Quad
-
         g = NamedNode(graph) if graph else DefaultGraph()
         quads = [Quad(t.subject, t.predicate, t.object, g) for t in triples]
         created = not self.graph_exists(graph)
@@ -132,6 +150,159 @@ class Backend:
         self._write(f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT")
         return True
 
+
+class Backend(BaseBackend):
+    """The embedded store behind the HTTP API."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = GraphStore(settings.store, settings.base)
+        self.snapshots = Snapshots(self.store, settings.snapshots)
+        self.pool = QueryPool(settings.query_workers)
+        self._write_lock = threading.Lock()
+        super().__init__(settings)
+
+    @property
+    def revision(self) -> int:
+        return self.snapshots.current()[0]
+
+    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+        req.snapshot = str(self.snapshots.current()[1])
+        return self.pool.run(req, timeout=self.settings.query_timeout_s)
+
+    def _write(self, sparql: str) -> None:
+        with self._write_lock:
+            try:
+                self.store.store.update(sparql + "\n;\n" + self.store._revision_update())
+            except SyntaxError as err:
+                raise UpdateError(f"The update is not valid SPARQL: {err}") from err
+            except (ValueError, OSError) as err:
+                raise UpdateError(f"The update failed: {err}") from err
+            self.snapshots.refresh()
+
+    def graph_exists(self, graph: str | None) -> bool:
+        if graph is None:
+            return True
+        return any(g.value == graph for g in self.store.store.named_graphs())
+
+    def triple_count(self) -> int:
+        """Triples in the store (every graph)."""
+        return len(self.store.store)
+
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        """The whole graph as of the newest snapshot (writes never block on a dump)."""
+        reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
+        reader.store = Store.read_only(str(self.snapshots.current()[1]))
+        reader.v = self.store.v
+        reader.dump(output, fmt)
+
+    def health(self) -> dict[str, object]:
+        return {"workers": self.pool.alive}
+
     def close(self) -> None:
         self.pool.close()
         self.store.close()
+
+
+class RemoteBackend(BaseBackend):
+    """A remote SPARQL 1.1 store behind the HTTP API (``DIPLOGRAPH_STORE_URL``).
+
+    The revision is read from the store at most every ``revision_ttl`` seconds, so that a
+    page does not cost an extra round trip per request; writes made through this server
+    are seen at once, writes made elsewhere (``diplograph ingest --store-url``) within
+    that time.
+    """
+
+    revision_ttl = 1.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = RemoteStore.from_settings(settings, read_only=True)
+        self._readers = threading.local()
+        self._write_lock = threading.Lock()
+        self._revision: tuple[float, int] = (0.0, 0)
+        self._counts: tuple[int, int] | None = None
+        super().__init__(settings)
+
+    def _reader(self) -> RemoteStore:
+        """This thread's connection for queries: one try, the server's query time limit."""
+        reader = getattr(self._readers, "store", None)
+        if reader is None:
+            reader = RemoteStore.from_settings(self.settings, read_only=True)
+            reader.retries = 1
+            reader.timeout = self.settings.query_timeout_s
+            reader._union = self.store._union
+            self._readers.store = reader
+        return reader
+
+    @property
+    def revision(self) -> int:
+        read_at, value = self._revision
+        now = time.monotonic()
+        if now - read_at > self.revision_ttl:
+            try:
+                value = self.store.revision()
+            except StoreError:
+                return value  # the last one known: the error shows on the query itself
+            self._revision = (now, value)
+        return value
+
+    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+        options: dict[str, object] = {}
+        if spec.default_graphs or spec.named_graphs:
+            try:
+                options["default_graph"] = [NamedNode(g) for g in spec.default_graphs]
+                options["named_graphs"] = [NamedNode(g) for g in spec.named_graphs]
+            except ValueError as err:
+                return worker._error(
+                    400, f"A default-graph-uri or named-graph-uri is not an IRI: {err}"
+                )
+        sparql = worker.with_values(spec.sparql, spec.bindings)
+        try:
+            answer = self._reader().query(sparql, **options)
+            return worker.serialize(answer, req)
+        except SyntaxError as err:
+            return worker._error(400, f"The query is not valid SPARQL: {err}")
+        except StoreUnavailable as err:
+            return worker._error(
+                503,
+                f"Query timeout or store unavailable: {err}. Simplify the query or add a LIMIT.",
+            )
+        except StoreError as err:
+            return worker._error(502, f"The remote store failed: {err}")
+
+    def _write(self, sparql: str) -> None:
+        with self._write_lock:
+            try:
+                self.store.update(sparql)
+            except SyntaxError as err:
+                raise UpdateError(f"The update is not valid SPARQL: {err}") from err
+            except WriteFailed as err:
+                raise UpdateError(f"The update was refused: {err}") from err
+            except StoreError as err:
+                raise UpdateError(f"The update failed: {err}") from err
+            finally:
+                self._revision = (0.0, self._revision[1])  # read it again next time
+
+    def graph_exists(self, graph: str | None) -> bool:
+        return graph is None or self.store.has_graph(graph)
+
+    def triple_count(self) -> int:
+        """Triples in the union of the graphs, counted once per revision."""
+        revision = self.revision
+        if self._counts is None or self._counts[0] != revision:
+            self._counts = (revision, self.store.triple_count())
+        return self._counts[1]
+
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        """The whole graph, streamed from the remote store."""
+        self.store.dump(output, fmt)
+
+    def health(self) -> dict[str, object]:
+        return {"store": self.store.url}
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_backend(settings: Settings) -> BaseBackend:
+    """The backend the settings name: a remote store if one is configured, else embedded."""
+    return RemoteBackend(settings) if settings.remote else Backend(settings)

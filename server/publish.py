@@ -15,7 +15,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request, send_file
-from pyoxigraph import Store
 
 from server.backend import QuerySpec
 from server.errors import ProtocolError
@@ -59,7 +58,7 @@ def _modified() -> datetime:
 def _build(ext: str, compressed: bool) -> Path:
     """The dump file for the current revision, written if it is not there yet."""
     b = backend()
-    revision, snapshot = b.snapshots.current()
+    revision = b.revision
     folder = _dump_dir() / f"revision-{revision:08d}"
     path = folder / (f"diplograph.{ext}" + (".gz" if compressed else ""))
     with _lock:
@@ -68,14 +67,9 @@ def _build(ext: str, compressed: bool) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         plain = folder / f"diplograph.{ext}"
         if not plain.exists():
-            from graph.store import GraphStore
-
             tmp = plain.with_suffix(plain.suffix + ".tmp")
-            reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
-            reader.store = Store.read_only(str(snapshot))
-            reader.v = b.store.v
             with tmp.open("wb") as out:
-                reader.dump(out, DUMPS[ext])
+                b.dump(out, DUMPS[ext])
             tmp.replace(plain)
         if compressed:
             tmp = path.with_suffix(".tmp")

@@ -9,7 +9,7 @@ from flask import current_app, request
 from pyoxigraph import Literal, NamedNode
 
 from graph.saved import Catalog, SavedQuery, SavedQueryError
-from server.backend import Backend, QuerySpec
+from server.backend import BaseBackend, QuerySpec
 from server.errors import ProtocolError
 from server.pool import PoolBusy, QueryTimeout
 from server.worker import Response as WorkerResponse
@@ -17,7 +17,7 @@ from server.worker import Response as WorkerResponse
 DG = "ontology#"
 
 
-def backend() -> Backend:
+def backend() -> BaseBackend:
     return current_app.extensions["diplograph"]
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import RdfFormat, parse
 
 from server.auth import require_write
-from server.backend import Backend, QuerySpec, UpdateError
+from server.backend import BaseBackend, QuerySpec, UpdateError
 from server.errors import ProtocolError
 from server.negotiation import FORMAT_NAMES, NotAcceptable, negotiate
 from server.pool import PoolBusy, QueryTimeout
@@ -24,7 +24,7 @@ EXTRA_PARAMS = {"format", "output", "results", "timeout", "_", "callback", "exam
 FORM = "application/x-www-form-urlencoded"
 
 
-def backend() -> Backend:
+def backend() -> BaseBackend:
     return current_app.extensions["diplograph"]
 
 
@@ -256,7 +256,7 @@ def service_description() -> Response:
     text = SD_TURTLE.format(
         endpoint=endpoint,
         update=", sd:SPARQL11Update" if writable else "",
-        triples=len(b.store.store),
+        triples=b.triple_count(),
     )
     offers = {
         "text/turtle": "turtle",

@@ -412,8 +412,6 @@ def test_cli_on_a_remote_store(server: Oxigraph, tmp_path: Path) -> None:
     removed = diplograph("remove", str(CORPUS[0]), DIPLOGRAPH_STORE_URL=url)
     assert removed.returncode == 0, removed.stderr
     assert "articles     9" in diplograph("stats", DIPLOGRAPH_STORE_URL=url).stdout
-    serve = diplograph("serve", "--store-url", url)
-    assert serve.returncode == 2 and "serving a remote store is not supported yet" in serve.stderr
     backup = diplograph("backup", str(tmp_path / "backup"), "--store-url", url)
     assert backup.returncode == 1 and "backed up with its own tools" in backup.stderr
     restore = diplograph("restore", str(tmp_path / "backup"), "--store-url", url)

@@ -150,10 +150,17 @@ def _start(
     *options: str,
     env: dict[str, str] | None = None,
     workers: int = 2,
+    remote: str | None = None,
 ) -> Iterator[Server]:
+    """Start ``diplograph serve`` over ``store`` (or over the remote store at ``remote``,
+    keeping its dumps beside ``store``) and yield it once it answers."""
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
     environment.update({"PYTHONPATH": str(ROOT), **(env or {})})
+    where = ["--store", str(store)]
+    if remote is not None:
+        where = ["--store-url", remote]
+        environment["DIPLOGRAPH_STORE"] = str(store)
     with log.open("wb") as err:
         proc = subprocess.Popen(
             [
@@ -161,8 +168,7 @@ def _start(
                 "-m",
                 "diplograph.cli",
                 "serve",
-                "--store",
-                str(store),
+                *where,
                 "--port",
                 str(port),
                 "--workers",
