@@ -83,9 +83,10 @@ class GraphStore:
     # ------------------------------------------------------------------ bookkeeping
 
     def close(self) -> None:
-        """Flush and release the store's lock."""
-        self.store.flush()
-        del self.store
+        """Flush and release the store's lock (closing twice is harmless)."""
+        if hasattr(self, "store"):
+            self.store.flush()
+            del self.store
 
     def __enter__(self) -> GraphStore:
         return self

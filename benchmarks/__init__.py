@@ -1,0 +1,1 @@
+"""Benchmarks of diplograph: extraction now, store loading and the SPARQL endpoint later."""

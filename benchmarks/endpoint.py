@@ -1,0 +1,590 @@
+"""SPARQL endpoint benchmark (issue 4): ``diplograph serve`` vs ``oxigraph serve``.
+
+One store (about 0.2 M quads shaped like diplograph data, made as in
+``benchmarks.store`` and loaded with ``diplograph import``) is served by both servers at
+once: ``diplograph serve --store S`` (ours: waitress + Flask, queries in worker
+processes over a snapshot) and ``oxigraph serve --location COPY --union-default-graph``
+(the reference, on a copy made while no server ran; ``--union-default-graph`` gives it
+the same semantics as ours). A load generator in its own process (threads, one
+keep-alive ``http.client`` connection each) sends GET requests for a fixed time and
+records every latency.
+
+Query mix: two heavy queries (members per organization with GROUP BY; memberships
+joined with labels, ORDER BY, LIMIT 500) and two trivial ones (DESCRIBE of one country;
+an ASK). Each runs at concurrency 1, 4 and 16 against both servers, interleaved (ours,
+theirs, ours, theirs), in two cache modes:
+
+* ``distinct``: every request's text differs (a trailing ``# comment N``), so our
+  server's response cache (keyed on revision, query text and format) never hits and
+  every request is evaluated; this is the like-for-like comparison.
+* ``repeated``: the identical query again and again; ours answers from its cache after
+  the first request, oxigraph evaluates every time.
+
+    python -m benchmarks.endpoint [--quick] [--duration S] [--rounds N]
+
+Results go to ``benchmarks/out/endpoint.json`` (``endpoint-quick.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks import store as store_bench
+
+ROOT = store_bench.ROOT
+OUT = store_bench.OUT
+
+STORE_QUADS = 200_000
+QUICK_STORE_QUADS = 20_000
+CONCURRENCY = (1, 4, 16)
+QUICK_CONCURRENCY = (1, 4)
+DURATION_S = 6.0
+#: Heavy queries run this many times longer (a window of many requests even at c=16).
+HEAVY_FACTOR = 2.0
+QUICK_DURATION_S = 1.5
+ROUNDS = 2
+QUICK_ROUNDS = 1
+#: Targets of issue 4: throughput ratios ours/oxigraph, and p99 under load.
+TARGETS = {"heavy": 0.9, "describe": 0.5, "p99_under_load": 1.5}
+
+BASE = "http://127.0.0.1:5000/"
+PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+"""
+
+JSON = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+
+
+def saved_sparql(name: str) -> str:
+    """The SPARQL text of a saved query, exactly as our server runs it."""
+    from graph.saved import Catalog
+
+    query = Catalog(ROOT / "queries").get(name)
+    assert query is not None, name
+    return query.sparql
+
+
+def queries() -> dict[str, dict[str, str]]:
+    """name -> {kind, sparql, accept}."""
+    return {
+        "heavy-group-by": {
+            "kind": "heavy",
+            "sparql": saved_sparql("organizations-by-members"),
+            "accept": JSON,
+        },
+        "heavy-join-order-by": {
+            "kind": "heavy",
+            "sparql": PREFIXES
+            + """SELECT ?membership ?member ?memberLabel ?organization ?organizationLabel ?start
+WHERE {
+  ?membership a org:Membership ;
+              org:member ?member ;
+              org:organization ?organization .
+  ?member rdfs:label ?memberLabel .
+  ?organization rdfs:label ?organizationLabel .
+  OPTIONAL { ?membership schema:startDate ?start }
+}
+ORDER BY ?organizationLabel ?memberLabel ?start
+LIMIT 500""",
+            "accept": JSON,
+        },
+        "trivial-describe": {
+            "kind": "describe",
+            "sparql": f"DESCRIBE <{BASE}id/country/kaz>",
+            "accept": NTRIPLES,
+        },
+        "trivial-ask": {
+            "kind": "ask",
+            "sparql": PREFIXES + "ASK { ?m a org:Membership ; org:member ?x }",
+            "accept": JSON,
+        },
+    }
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running server: its name, port, query path and process."""
+
+    name: str
+    port: int
+    query_path: str
+    process: subprocess.Popen
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def _wait_ready(server: Server, path: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited: {server.log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(server.url(path), timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
+
+
+def _stop(server: Server) -> None:
+    """Stop one server we started (by its pid, then its process group)."""
+    proc = server.process
+    if proc.poll() is None:
+        # ours shuts its worker pool down on SIGINT (KeyboardInterrupt); oxigraph on TERM
+        proc.send_signal(signal.SIGINT if server.name == "ours" else signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+    # Query workers of ours are in the same process group; nothing else is.
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def servers(ours_store: Path, theirs_store: Path, workdir: Path) -> Iterator[dict[str, Server]]:
+    """Start ``diplograph serve`` on one store and ``oxigraph serve`` on its copy."""
+    started: dict[str, Server] = {}
+    try:
+        port = free_port()
+        log = workdir / "ours.log"
+        cmd = [*store_bench.diplograph_cli(), "serve", "--store", str(ours_store)]
+        cmd += ["--port", str(port)]
+        with log.open("wb") as f:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=store_bench.env(),
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started["ours"] = Server("ours", port, "/sparql", proc, log)
+        port = free_port()
+        log = workdir / "oxigraph.log"
+        cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(theirs_store)]
+        cmd += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        with log.open("wb") as f:
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        started["oxigraph"] = Server("oxigraph", port, "/query", proc, log)
+        _wait_ready(started["ours"], "/health")
+        ask = "/query?" + urllib.parse.urlencode({"query": "ASK {}"})
+        _wait_ready(started["oxigraph"], ask)
+        yield started
+    finally:
+        for server in started.values():
+            _stop(server)
+
+
+def prepare_store(work: Path, quads: int, base_articles: int) -> dict[str, Any]:
+    """Write about ``quads`` quads, ``diplograph import`` them, copy the store."""
+    base = store_bench.base_file(base_articles)
+    data = work / "data.nq"
+    info = store_bench.write_dataset(base, quads, data)
+    ours, theirs = work / "ours", work / "oxigraph"
+    store_bench.measure([*store_bench.diplograph_cli(), "import", str(data), "--store", str(ours)])
+    data.unlink()
+    shutil.copytree(ours, theirs)  # no server is running: a plain copy is consistent
+    info["quads_in_store"] = store_bench.count_quads(ours)
+    return info
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+@dataclass
+class Load:
+    """What the load generator sends."""
+
+    port: int
+    path: str  # e.g. /sparql
+    sparql: str | None = None  # sent as ?query=; None: ``path`` as is
+    accept: str = JSON
+    distinct: bool = False  # append a unique comment to every query
+    concurrency: int = 1
+    duration: float = 5.0
+    headers: dict[str, str] = field(default_factory=dict)
+    ok: tuple[int, ...] = (200,)
+
+
+#: Makes distinct queries unique across runs too (our cache outlives one client run).
+RUN_ID = f"{os.getpid()}-{time.time_ns()}"
+
+
+def _target(load: Load, counter: Iterator[int]) -> str:
+    if load.sparql is None:
+        return load.path
+    text = load.sparql
+    if load.distinct:
+        text += f"\n# request {RUN_ID}-{next(counter)}"
+    return load.path + "?" + urllib.parse.urlencode({"query": text})
+
+
+def client(load: Load) -> dict[str, Any]:
+    """Run ``load`` in this process: requests/s, latency percentiles, errors."""
+    import itertools
+
+    counter = itertools.count()
+    lock = threading.Lock()
+    headers = {"Accept": load.accept, **load.headers}
+    latencies: list[list[float]] = [[] for _ in range(load.concurrency)]
+    errors: list[str] = []
+    statuses: dict[int, int] = {}
+    start_barrier = threading.Barrier(load.concurrency + 1)
+    finished = [0.0] * load.concurrency
+    window: dict[str, float] = {}
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", load.port, timeout=120)
+
+        def one() -> tuple[int, float]:
+            nonlocal conn
+            with lock:
+                target = _target(load, counter)
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", target, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException) as err:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", load.port, timeout=120)
+                with lock:
+                    errors.append(repr(err))
+                status = -1
+            return status, time.perf_counter() - t0
+
+        one()  # warm-up: connection, and the cache in "repeated" mode (not counted)
+        start_barrier.wait()
+        end = window["end"]
+        mine = latencies[i]
+        # Closed loop: a request started within the window is counted when it ends, and
+        # the run lasts until the last one ends (no cut-off artefact for slow queries).
+        while time.perf_counter() < end:
+            status, took = one()
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+            if status in load.ok:
+                mine.append(took)
+        finished[i] = time.perf_counter()
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(load.concurrency)]
+    for t in threads:
+        t.start()
+    window["end"] = float("inf")
+    # All warm-ups done: open the window.
+    while start_barrier.n_waiting < load.concurrency:
+        time.sleep(0.01)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    window["start"] = time.perf_counter()
+    window["end"] = window["start"] + load.duration
+    start_barrier.wait()
+    for t in threads:
+        t.join()
+    elapsed = max(finished) - window["start"]
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    done = sorted(x for lat in latencies for x in lat)
+    n = len(done)
+
+    def pct(p: float) -> float | None:
+        return round(done[min(n - 1, int(p * n))] * 1000, 2) if n else None
+
+    bad = {k: v for k, v in statuses.items() if k not in load.ok}
+    return {
+        "requests": n,
+        "window_s": round(load.duration, 3),
+        "elapsed_s": round(elapsed, 3),
+        "rps": round(n / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": round(done[-1] * 1000, 2) if n else None,
+        "mean_ms": round(sum(done) / n * 1000, 2) if n else None,
+        "bad_statuses": bad,
+        "errors": errors[:5],
+        "client_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
+    }
+
+
+def run_load(load: Load) -> dict[str, Any]:
+    """Run the load generator in its own interpreter (its GIL is not ours)."""
+    cmd = [sys.executable, "-m", "benchmarks.endpoint", "--client"]
+    done = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=store_bench.env(),
+        input=json.dumps(asdict(load)),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=load.duration + 300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _client_main() -> int:
+    spec = json.loads(sys.stdin.read())
+    spec["headers"] = spec.get("headers") or {}
+    spec["ok"] = tuple(spec.get("ok") or (200,))
+    print(json.dumps(client(Load(**spec))))
+    return 0
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def check_same_answers(running: dict[str, Server], qs: dict[str, dict[str, str]]) -> dict:
+    """Each query's response size from both servers (a sanity check that they agree)."""
+    out = {}
+    for name, q in qs.items():
+        sizes = {}
+        for server in running.values():
+            url = server.url(
+                server.query_path + "?" + urllib.parse.urlencode({"query": q["sparql"]})
+            )
+            req = urllib.request.Request(url, headers={"Accept": q["accept"]})
+            with urllib.request.urlopen(req, timeout=120) as r:
+                body = r.read()
+            if q["accept"] == JSON:
+                data = json.loads(body)
+                sizes[server.name] = (
+                    data["boolean"] if "boolean" in data else len(data["results"]["bindings"])
+                )
+            else:
+                sizes[server.name] = len([x for x in body.splitlines() if x.strip()])
+        out[name] = sizes
+    return out
+
+
+def bench(
+    running: dict[str, Server],
+    qs: dict[str, dict[str, str]],
+    concurrency: Sequence[int],
+    duration: float,
+    rounds: int,
+) -> list[dict[str, Any]]:
+    cells = []
+    for name, q in qs.items():
+        for mode in ("distinct", "repeated"):
+            for c in concurrency:
+                runs: dict[str, list[dict[str, Any]]] = {"ours": [], "oxigraph": []}
+                for _ in range(rounds):
+                    for server in running.values():
+                        load = Load(
+                            port=server.port,
+                            path=server.query_path,
+                            sparql=q["sparql"],
+                            accept=q["accept"],
+                            distinct=mode == "distinct",
+                            concurrency=c,
+                            duration=duration * (HEAVY_FACTOR if q["kind"] == "heavy" else 1),
+                        )
+                        runs[server.name].append(run_load(load))
+                cell = {"query": name, "kind": q["kind"], "mode": mode, "concurrency": c}
+                cell["loadavg_1min"] = round(os.getloadavg()[0], 2)
+                cell.update(combine(runs))
+                cells.append(cell)
+                print(
+                    f"  {name:20} {mode:8} c={c:<2} ours {cell['ours']['rps']:8.1f}/s "
+                    f"p99 {cell['ours']['p99_ms']} ms | oxigraph {cell['oxigraph']['rps']:8.1f}/s "
+                    f"p99 {cell['oxigraph']['p99_ms']} ms | {cell['rps_ratio']}x",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return cells
+
+
+def combine(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Rounds of one server summed into one measurement; ratios ours/oxigraph."""
+    out: dict[str, Any] = {}
+    for name, rs in runs.items():
+        requests = sum(r["requests"] for r in rs)
+        window = sum(r["elapsed_s"] for r in rs)
+        out[name] = {
+            "rps": round(requests / window, 1),
+            # the worse round's percentiles: the honest number on a noisy machine
+            "p50_ms": _worst(rs, "p50_ms"),
+            "p99_ms": _worst(rs, "p99_ms"),
+            "rounds_rps": [r["rps"] for r in rs],
+            "rounds_p99_ms": [r["p99_ms"] for r in rs],
+            "bad_statuses": [r["bad_statuses"] for r in rs if r["bad_statuses"]],
+            "errors": [e for r in rs for e in r["errors"]][:5],
+            "client_cpu_s": round(sum(r["client_cpu_s"] for r in rs), 2),
+        }
+    ours, theirs = out["ours"], out["oxigraph"]
+    out["rps_ratio"] = round(ours["rps"] / theirs["rps"], 3) if theirs["rps"] else None
+    if ours["p99_ms"] and theirs["p99_ms"]:
+        out["p99_ratio"] = round(ours["p99_ms"] / theirs["p99_ms"], 3)
+    else:
+        out["p99_ratio"] = None
+    return out
+
+
+def _worst(rs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rs if r[key] is not None]
+    return max(values) if values else None
+
+
+def verdicts(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """The issue's targets, judged on the ``distinct`` (uncached) cells."""
+    uncached = [c for c in cells if c["mode"] == "distinct"]
+    heavy = [c["rps_ratio"] for c in uncached if c["kind"] == "heavy"]
+    describe = [c["rps_ratio"] for c in uncached if c["kind"] == "describe"]
+    top = max(c["concurrency"] for c in cells)
+    p99 = [c["p99_ratio"] for c in uncached if c["concurrency"] == top and c["p99_ratio"]]
+    return {
+        "heavy_min_ratio": min(heavy),
+        "heavy_met": min(heavy) >= TARGETS["heavy"],
+        "describe_min_ratio": min(describe),
+        "describe_met": min(describe) >= TARGETS["describe"],
+        "p99_under_load_max_ratio": max(p99),
+        "p99_concurrency": top,
+        "p99_met": max(p99) <= TARGETS["p99_under_load"],
+    }
+
+
+def run(
+    quick: bool = False, duration: float | None = None, rounds: int | None = None
+) -> dict[str, Any]:
+    stop_on_sigterm()
+    results: dict[str, Any] = {"quick": quick, "targets": TARGETS}
+    results["machine"] = store_bench.machine()
+    duration = duration or (QUICK_DURATION_S if quick else DURATION_S)
+    rounds = rounds or (QUICK_ROUNDS if quick else ROUNDS)
+    concurrency = QUICK_CONCURRENCY if quick else CONCURRENCY
+    results.update(duration_s=duration, rounds=rounds)
+    qs = queries()
+    results["queries"] = qs
+    with tempfile.TemporaryDirectory(prefix="diplograph-endpoint-bench-") as tmp:
+        work = Path(tmp)
+        print("preparing the store ...", file=sys.stderr, flush=True)
+        base_articles = store_bench.QUICK_BASE_ARTICLES if quick else store_bench.BASE_ARTICLES
+        results["store"] = prepare_store(
+            work, QUICK_STORE_QUADS if quick else STORE_QUADS, base_articles
+        )
+        with servers(work / "ours", work / "oxigraph", work) as running:
+            results["answers"] = check_same_answers(running, qs)
+            results["cells"] = bench(running, qs, concurrency, duration, rounds)
+    results["verdicts"] = verdicts(results["cells"])
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = "endpoint-quick.json" if quick else "endpoint.json"
+    (OUT / name).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(markdown(results))
+    return results
+
+
+def markdown(results: dict[str, Any]) -> str:
+    st = results["store"]
+    lines = [
+        f"Store: {st['quads_in_store']:,} quads ({st['articles']:,} article graphs). "
+        f"{results['rounds']} round(s) of {results['duration_s']:g} s per server and cell, "
+        "interleaved; req/s over all rounds, p50/p99 of the worse round.",
+        "",
+    ]
+    for mode, title in (
+        ("distinct", "Distinct queries (cache bypassed: every request evaluated)"),
+        ("repeated", "Identical repeated queries (ours: revision cache hits; oxigraph: evaluated)"),
+    ):
+        lines += [
+            f"### {title}",
+            "",
+            "| query | conc. | ours req/s | oxigraph req/s | ratio | ours p50 ms | ours p99 ms "
+            "| oxigraph p50 ms | oxigraph p99 ms | p99 ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in results["cells"]:
+            if c["mode"] != mode:
+                continue
+            o, t = c["ours"], c["oxigraph"]
+            lines.append(
+                f"| {c['query']} | {c['concurrency']} | {o['rps']:,.1f} | {t['rps']:,.1f} "
+                f"| {_x(c['rps_ratio'])} | {o['p50_ms']} | {o['p99_ms']} | {t['p50_ms']} "
+                f"| {t['p99_ms']} | {_x(c['p99_ratio'])} |"
+            )
+        lines.append("")
+    v = results["verdicts"]
+    tg = results["targets"]
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines += [
+        "Targets (judged on distinct, uncached queries):",
+        "",
+        f"- heavy queries >= {tg['heavy']}x oxigraph's throughput: {met(v['heavy_met'])} "
+        f"(worst {v['heavy_min_ratio']:.2f}x)",
+        f"- trivial DESCRIBE >= {tg['describe']}x: {met(v['describe_met'])} "
+        f"(worst {v['describe_min_ratio']:.2f}x)",
+        f"- p99 at concurrency {v['p99_concurrency']} <= {tg['p99_under_load']}x oxigraph's: "
+        f"{met(v['p99_met'])} (worst {v['p99_under_load_max_ratio']:.2f}x)",
+    ]
+    return "\n".join(lines)
+
+
+def _x(value: float | None) -> str:
+    return f"{value:.2f}x" if value is not None else "-"
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that the servers started here are stopped."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="small store, short runs")
+    parser.add_argument("--duration", type=float, help="seconds per server and cell")
+    parser.add_argument("--rounds", type=int, help="rounds per cell (ours, theirs, ...)")
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.client:
+        return _client_main()
+    run(args.quick, args.duration, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""Remote store benchmark (issue 7): the embedded store beside a remote one, in one run.
+
+Three stores, measured in turn within one run: the embedded store (``GraphStore`` in a
+temporary directory) and an ``oxigraph serve`` (PyPI ``oxigraph``) on localhost reached by
+``RemoteStore``, once started with ``--union-default-graph`` ("remote-union") and once
+plain ("remote-plain": diplograph then names every graph in each query).
+
+* writes: N generated articles (``benchmarks.corpus``), extracted once beforehand
+  (``extract_many`` + ``to_quads``), written with ``write_article``; then all again
+  (unchanged: the store checks each and writes nothing). Articles per second.
+* ingest: ``diplograph.ingest.ingest`` of the same articles as files, end to end
+  (extraction, SHACL validation, writes), ``jobs`` 1 and 2, into an empty store.
+* queries, over the N-article graph: a 200-row SELECT of memberships with labels, the
+  saved query ``organizations-by-members`` (GROUP BY over every membership) and a
+  DESCRIBE of one country, each ``repeats`` times through ``store.query`` with the
+  results read to the end: median and 90th-percentile latency.
+* served: ``diplograph serve`` in front of each store, the same three queries through
+  ``GET /sparql`` with a new text each time (a trailing comment, so the server's cache
+  never answers): median latency.
+
+    python -m benchmarks.remote [--quick]
+
+Results go to ``benchmarks/out/remote.json`` (``remote-quick.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks import endpoint
+from benchmarks import store as store_bench
+from benchmarks.corpus import write_corpus
+
+ROOT = store_bench.ROOT
+OUT = store_bench.OUT
+ARTICLES, QUICK_ARTICLES = 1_000, 100
+REPEATS, QUICK_REPEATS = 50, 10
+KINDS = ("embedded", "remote-union", "remote-plain")
+
+
+def query_mix() -> dict[str, str]:
+    """The three queries: many rows, an aggregate over everything, one description."""
+    from diplograph.config import DEFAULT_BASE
+
+    return {
+        "select-200": (
+            "PREFIX org: <http://www.w3.org/ns/org#> "
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+            "SELECT ?m ?member ?org WHERE { ?m org:member/rdfs:label ?member ; "
+            "org:organization/rdfs:label ?org } LIMIT 200"
+        ),
+        "organizations-by-members": endpoint.saved_sparql("organizations-by-members"),
+        "describe-country": f"DESCRIBE <{DEFAULT_BASE}id/country/kaz>",
+    }
+
+
+# --------------------------------------------------------------------------- stores
+
+
+@contextmanager
+def oxigraph_serve(location: Path, union: bool) -> Iterator[str]:
+    """An ``oxigraph serve`` on a free port; yields its root URL."""
+    port = endpoint.free_port()
+    cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(location)]
+    cmd += ["--bind", f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else [])
+    log = location.parent / f"{location.name}.log"
+    with log.open("wb") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    server = endpoint.Server("oxigraph", port, "/query", proc, log)
+    try:
+        endpoint._wait_ready(server, "/query?" + urllib.parse.urlencode({"query": "ASK {}"}))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        endpoint._stop(server)
+
+
+@contextmanager
+def open_store(kind: str, work: Path) -> Iterator[tuple[Any, str | None]]:
+    """A new, empty store of ``kind``; yields (store, remote URL or None)."""
+    from diplograph.config import DEFAULT_BASE
+    from graph.remote import RemoteStore
+    from graph.store import GraphStore
+
+    where = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=work))
+    try:
+        if kind == "embedded":
+            with GraphStore(where / "store", DEFAULT_BASE) as store:
+                yield store, None
+        else:
+            with (
+                oxigraph_serve(where / "db", union=kind == "remote-union") as url,
+                RemoteStore.from_url(url, base=DEFAULT_BASE) as store,
+            ):
+                yield store, url
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def extracted(n: int, corpus: Path) -> list[tuple[Any, list[Any]]]:
+    """(article, quads) for the ``n`` files of ``corpus``, extracted once."""
+    from diplograph.config import DEFAULT_BASE
+    from extract.pipeline import extract_many
+    from extract.rdf import Vocabulary, to_quads
+    from extract.reader import read_file
+
+    v = Vocabulary(DEFAULT_BASE)
+    articles = (read_file(p) for p in sorted(corpus.glob("*.txt")))
+    return [(a, to_quads(a, facts, v)) for a, facts in extract_many(articles)]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def writes(store: Any, items: list[tuple[Any, list[Any]]]) -> dict[str, Any]:
+    """Write every article, then write them all again (unchanged)."""
+    first = timed(lambda: [store.write_article(a, q) for a, q in items])
+    again = timed(lambda: [store.write_article(a, q) for a, q in items])
+    n = len(items)
+    return {
+        "articles": n,
+        "write_s": first,
+        "write_per_s": n / first,
+        "unchanged_s": again,
+        "unchanged_per_s": n / again,
+    }
+
+
+def drain(answer: object) -> int:
+    """Read a query's answer to the end (as a client would); the number of items."""
+    from pyoxigraph import QueryBoolean
+
+    if isinstance(answer, QueryBoolean):
+        return 1
+    return sum(1 for _ in answer)  # type: ignore[attr-defined]
+
+
+def latencies(fn: Callable[[], object], repeats: int) -> dict[str, float]:
+    fn()  # the first answer warms caches on both sides; it is not counted
+    samples = sorted(timed(fn) * 1000 for _ in range(repeats))
+    return {
+        "median_ms": statistics.median(samples),
+        "p90_ms": samples[int(0.9 * (len(samples) - 1))],
+        "per_s": 1000 / statistics.mean(samples),
+    }
+
+
+def store_queries(store: Any, repeats: int) -> dict[str, Any]:
+    return {
+        name: latencies(
+            lambda text=text: drain(store.query(text, use_default_graph_as_union=True)), repeats
+        )
+        for name, text in query_mix().items()
+    }
+
+
+@contextmanager
+def diplograph_serve(kind: str, store_dir: Path | None, url: str | None) -> Iterator[str]:
+    """``diplograph serve`` over the embedded store directory or the remote URL."""
+    port = endpoint.free_port()
+    cmd = [*store_bench.diplograph_cli(), "serve", "--port", str(port), "--workers", "2"]
+    cmd += ["--store-url", url] if url else ["--store", str(store_dir)]
+    log = Path(tempfile.mkstemp(prefix=f"serve-{kind}-", suffix=".log")[1])
+    with log.open("wb") as f:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=store_bench.env(),
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = endpoint.Server("ours", port, "/sparql", proc, log)
+    try:
+        endpoint._wait_ready(server, "/health")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        endpoint._stop(server)
+        log.unlink(missing_ok=True)
+
+
+def served_queries(base: str, repeats: int) -> dict[str, Any]:
+    out = {}
+    for name, text in query_mix().items():
+        sent = [0]
+
+        def ask(text: str = text, sent: list[int] = sent) -> None:
+            sent[0] += 1
+            query = f"{text}\n# {sent[0]}"  # a new text each time: the response cache never hits
+            url = base + "/sparql?" + urllib.parse.urlencode({"query": query})
+            accept = "application/sparql-results+json, application/n-triples"
+            req = urllib.request.Request(url, headers={"Accept": accept})
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                resp.read()
+
+        out[name] = latencies(ask, repeats)
+    return out
+
+
+def ingest_runs(kind: str, corpus: Path, work: Path) -> list[dict[str, Any]]:
+    """End-to-end ingest into an empty store of ``kind``, with 1 and 2 processes."""
+    from diplograph.ingest import ingest
+
+    runs = []
+    for jobs in (1, 2):
+        with open_store(kind, work) as (store, _):
+            start = time.perf_counter()
+            summary = ingest([corpus], store, jobs=jobs, progress=False)
+            took = time.perf_counter() - start
+        runs.append(
+            {
+                "jobs": jobs,
+                "articles": summary.read,
+                "written": summary.written,
+                "rejected": len(summary.rejected),
+                "s": took,
+                "per_s": summary.read / took,
+            }
+        )
+    return runs
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    n = QUICK_ARTICLES if quick else ARTICLES
+    repeats = QUICK_REPEATS if quick else REPEATS
+    work = Path(tempfile.mkdtemp(prefix="diplograph-bench-remote-"))
+    results: dict[str, Any] = {
+        "machine": store_bench.machine(),
+        "articles": n,
+        "repeats": repeats,
+        "stores": {},
+    }
+    try:
+        corpus = work / "corpus"
+        results["corpus_bytes"] = write_corpus(n, corpus)
+        print(f"extracting {n} articles once ...", file=sys.stderr, flush=True)
+        items = extracted(n, corpus)
+        results["quads"] = sum(len(q) for _, q in items)
+        for kind in KINDS:
+            print(f"{kind}: writes, queries, served queries ...", file=sys.stderr, flush=True)
+            entry: dict[str, Any] = {}
+            with open_store(kind, work) as (store, url):
+                entry["writes"] = writes(store, items)
+                entry["queries"] = store_queries(store, repeats)
+                store_dir = getattr(store, "path", None)
+                if store_dir is not None:
+                    store.close()  # the server opens the embedded store itself
+                with diplograph_serve(kind, store_dir, url) as base:
+                    entry["served"] = served_queries(base, repeats)
+            print(f"{kind}: ingest ...", file=sys.stderr, flush=True)
+            entry["ingest"] = ingest_runs(kind, corpus, work)
+            results["stores"][kind] = entry
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / ("remote-quick.json" if quick else "remote.json")
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(markdown(results))
+    return results
+
+
+def markdown(results: dict[str, Any]) -> str:
+    stores = results["stores"]
+    lines = [
+        f"{results['articles']:,} articles ({results['quads']:,} quads), "
+        f"{results['repeats']} repeats per query; load average "
+        f"{results['machine']['loadavg_at_start'][0]:.1f} -> "
+        f"{results['machine']['loadavg_at_end'][0]:.1f}",
+        "",
+        "| | " + " | ".join(stores) + " |",
+        "|---|" + "---:|" * len(stores),
+    ]
+
+    def row(label: str, cell: Callable[[dict[str, Any]], str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(e) for e in stores.values()) + " |")
+
+    row("write new articles, articles/s", lambda e: f"{e['writes']['write_per_s']:,.0f}")
+    row("check unchanged articles, articles/s", lambda e: f"{e['writes']['unchanged_per_s']:,.0f}")
+    for jobs in (1, 2):
+        row(
+            f"whole ingest, --jobs {jobs}, articles/s",
+            lambda e, j=jobs: f"{next(r for r in e['ingest'] if r['jobs'] == j)['per_s']:,.1f}",
+        )
+    for name in query_mix():
+        row(
+            f"{name}, store.query, median ms (p90)",
+            lambda e, q=name: (
+                f"{e['queries'][q]['median_ms']:.1f} ({e['queries'][q]['p90_ms']:.1f})"
+            ),
+        )
+    for name in query_mix():
+        row(
+            f"{name}, via diplograph serve, median ms",
+            lambda e, q=name: f"{e['served'][q]['median_ms']:.1f}",
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.remote", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ARTICLES} articles")
+    args = parser.parse_args(argv)
+    run(quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
