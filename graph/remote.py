@@ -67,8 +67,36 @@ QUERY_ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
     "application/sparql-results+xml;q=0.7"
 )
-#: Ground triples per ASK, IRIs per VALUES block, triples per POST in a fallback load.
+#: The Accept header for a query whose form is known: Virtuoso 7 answers a CONSTRUCT
+#: in SPARQL JSON results (?s ?p ?o bindings, with a non-standard "lang" key) if that is
+#: what the client likes best, so graph results are asked for graphs only.
+FORM_ACCEPT = {
+    "SELECT": "application/sparql-results+json, application/sparql-results+xml;q=0.7",
+    "ASK": "application/sparql-results+json, application/sparql-results+xml;q=0.7",
+    "CONSTRUCT": "application/n-triples, text/turtle;q=0.8",
+    "DESCRIBE": "application/n-triples, text/turtle;q=0.8",
+}
+#: A query's prologue (comments, BASE and PREFIX declarations), then its form.
+QUERY_FORM = re.compile(
+    r"(?:\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>)*"
+    r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
+    re.IGNORECASE,
+)
+#: Graphs a server keeps for itself, which are no part of the knowledge graph: Virtuoso's
+#: RDF views schema, its LDP vocabulary and its service description.
+SERVER_GRAPHS = frozenset(
+    {
+        "http://www.openlinksw.com/schemas/virtrdf#",
+        "http://www.w3.org/ns/ldp#",
+        "http://localuriqaserver/sparql",
+    }
+)
+#: IRIs per VALUES block; ground triples per ASK (Virtuoso 7 refuses a basic graph
+#: pattern of a few hundred triples: "SQ200: Expression recursion is too deep", or a stack
+#: overflow, from about 80 triples on in our tests); triples per POST in a
+#: fallback load.
 CHUNK = 500
+ASK_CHUNK = 50
 LOAD_CHUNK = 20_000
 
 
@@ -165,6 +193,8 @@ class RemoteStore:
         self.backoff = backoff
         self.read_only = read_only
         self._union = union
+        #: Whether the server said it is Virtuoso (its Server header), for its quirks.
+        self._virtuoso = False
         self._auth = bool(token or user)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "diplograph"
@@ -255,6 +285,8 @@ class RemoteStore:
             except requests.RequestException as err:
                 raise StoreError(f"{what}: {url}: {err}") from err
             else:
+                if resp.headers.get("Server", "").startswith("Virtuoso/"):
+                    self._virtuoso = True
                 if resp.status_code not in RETRY_STATUS:
                     return resp
                 reason = f"HTTP {resp.status_code} {resp.reason}".strip()
@@ -380,33 +412,25 @@ class RemoteStore:
         union: bool = False,
         stream: bool = False,
         dataset: tuple[list[str], list[str]] | None = None,
+        accept: str = QUERY_ACCEPT,
     ) -> requests.Response:
         """POST a query; with ``union``, over the union of every graph (see module doc).
 
         ``dataset``: the protocol's default-graph-uri and named-graph-uri lists, as a
         client gave them; they replace the union.
         """
-        headers = {"Accept": QUERY_ACCEPT}
+        headers = {"Accept": accept}
         if dataset is None and union and not self._union_default():
             graphs = [g.value for g in self._named_graphs()]
             dataset = (graphs, graphs)
+        # Always the protocol's URL-encoded form POST ("query via URL-encoded POST"), never
+        # a direct application/sparql-query body: Virtuoso 7 never answers those
+        # (openlink/virtuoso-opensource#842), and every server takes the form.
+        form: list[tuple[str, str]] = [("query", sparql)]
         if dataset is not None:
-            form: list[tuple[str, str]] = [("query", sparql)]
             form += [("default-graph-uri", g) for g in dataset[0]]
             form += [("named-graph-uri", g) for g in dataset[1]]
-            resp = self._send(
-                "POST", self.query_url, what, data=form, headers=headers, stream=stream
-            )
-        else:
-            headers["Content-Type"] = "application/sparql-query; charset=utf-8"
-            resp = self._send(
-                "POST",
-                self.query_url,
-                what,
-                data=sparql.encode("utf-8"),
-                headers=headers,
-                stream=stream,
-            )
+        resp = self._send("POST", self.query_url, what, data=form, headers=headers, stream=stream)
         if resp.status_code == 400:
             raise SyntaxError(_detail(resp))
         if resp.status_code >= 400:
@@ -455,8 +479,25 @@ class RemoteStore:
         return self._union
 
     def _named_graphs(self) -> list[NamedNode]:
+        """The named graphs, but for the server's own (SERVER_GRAPHS: Virtuoso's)."""
         rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted((r["g"] for r in rows if isinstance(r["g"], NamedNode)), key=str)
+        return sorted(
+            (
+                r["g"]
+                for r in rows
+                if isinstance(r["g"], NamedNode) and r["g"].value not in SERVER_GRAPHS
+            ),
+            key=str,
+        )
+
+    def _export_graphs(self) -> list[NamedNode | None]:
+        """The graphs to export one by one (None: the default graph).
+
+        Virtuoso has no default graph of its own (it is the union of all graphs), and its
+        Graph Store endpoint refuses ``?default`` (HTTP 500): only its named graphs.
+        """
+        named: list[NamedNode | None] = list(self._named_graphs())
+        return named if self._virtuoso else [None, *named]
 
     def _meta(self, name: str, what: str = "cannot query the remote store") -> str | None:
         """One value from the meta graph (revision, ontology hash)."""
@@ -476,11 +517,15 @@ class RemoteStore:
         """SPARQL that increments the revision on the server and stamps the time."""
         rev, mod, g = self.v.term("revision"), NamedNode(DCTERMS + "modified"), self.meta_graph
         ds = self.dataset
+        # Aggregates rather than OPTIONAL: they give one row even when nothing matches,
+        # whereas Virtuoso 7 finds no row at all for an update whose WHERE is only an
+        # OPTIONAL that matches nothing (so a new store would never get its revision).
         return (
             f"DELETE {{ GRAPH {g} {{ {ds} {rev} ?r . {ds} {mod} ?m }} }}\n"
             f"INSERT {{ GRAPH {g} {{ {ds} {rev} ?n . {ds} {mod} {_now()} }} }}\n"
-            f"WHERE {{ OPTIONAL {{ GRAPH {g} {{ {ds} {rev} ?r }} }} "
-            f"OPTIONAL {{ GRAPH {g} {{ {ds} {mod} ?m }} }} BIND(COALESCE(?r, 0) + 1 AS ?n) }}"
+            f"WHERE {{ {{ SELECT (MAX(?r0) AS ?r) WHERE {{ GRAPH {g} {{ {ds} {rev} ?r0 }} }} }} "
+            f"{{ SELECT (MAX(?m0) AS ?m) WHERE {{ GRAPH {g} {{ {ds} {mod} ?m0 }} }} }} "
+            "BIND(COALESCE(?r, 0) + 1 AS ?n) }"
         )
 
     def _bump(self, what: str) -> None:
@@ -549,9 +594,9 @@ class RemoteStore:
         for q in quads:
             by_graph.setdefault(q.graph_name, []).append(_stored_form(q))  # type: ignore[arg-type]
         for graph, items in by_graph.items():
-            for i in range(0, len(items), CHUNK):
+            for i in range(0, len(items), ASK_CHUNK):
                 body = " ".join(
-                    f"{q.subject} {q.predicate} {q.object} ." for q in items[i : i + CHUNK]
+                    f"{q.subject} {q.predicate} {q.object} ." for q in items[i : i + ASK_CHUNK]
                 )
                 if not self._ask(f"ASK {{ GRAPH {graph} {{ {body} }} }}"):
                     return False
@@ -674,8 +719,15 @@ class RemoteStore:
                 [g.value for g in default or []],  # type: ignore[attr-defined]
                 [g.value for g in named or []],  # type: ignore[attr-defined]
             )
+        form = QUERY_FORM.match(sparql)
+        accept = FORM_ACCEPT[form.group(1).upper()] if form else QUERY_ACCEPT
         resp = self._request_query(
-            sparql, "cannot query the remote store", union, stream=True, dataset=dataset
+            sparql,
+            "cannot query the remote store",
+            union,
+            stream=True,
+            dataset=dataset,
+            accept=accept,
         )
         return self._results(resp, streamed=True)
 
@@ -713,7 +765,8 @@ class RemoteStore:
             cls: count(f"SELECT DISTINCT ?e WHERE {{ GRAPH {ent} {{ ?e a <{dg}{cls}> }} }}")
             for cls in ("Country", "Organization", "Treaty", "City", "Person")
         }
-        quads = count("GRAPH ?g { ?s ?p ?o }")
+        server_graphs = ", ".join(f"<{g}>" for g in sorted(SERVER_GRAPHS))
+        quads = count(f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({server_graphs}))")
         if not self._union_default():  # triples in the default graph itself (imports)
             quads += count("?s ?p ?o")
         return {
@@ -747,7 +800,10 @@ class RemoteStore:
             body=lambda: path.open("rb"),
             headers={"Content-Type": fmt.media_type},
         )
-        if fmt.supports_datasets and resp.status_code in (404, 405, 415, 501):
+        # Virtuoso has no dataset-level upload: to a POST without ?graph= it answers 200
+        # with its HTML upload form and loads nothing, so it gets the file graph by graph.
+        virtuoso = resp.ok and self._virtuoso
+        if fmt.supports_datasets and (resp.status_code in (404, 405, 415, 501) or virtuoso):
             self._load_by_graph(parse(path=str(path), format=fmt), what)
         elif resp.status_code == 400:
             raise SyntaxError(_detail(resp))
@@ -783,11 +839,9 @@ class RemoteStore:
             yield from parse(_Body(resp, what), format=fmt)  # type: ignore[misc]
             return
         resp.close()
-        for t in self._graph_triples(None, what) or ():
-            yield Quad(t.subject, t.predicate, t.object, DefaultGraph())
-        for g in self._named_graphs():
+        for g in self._export_graphs():
             for t in self._graph_triples(g, what) or ():
-                yield Quad(t.subject, t.predicate, t.object, g)
+                yield Quad(t.subject, t.predicate, t.object, g or DefaultGraph())
 
     def dump(self, output: IO[bytes], fmt: str, graph: str | None = None) -> None:
         """Stream the store (or one graph) to ``output``: memory does not grow with it."""
@@ -811,7 +865,7 @@ class RemoteStore:
             serialize(self._dataset_quads(what), output, format=rdf_format, **with_prefixes)
         elif fmt == "turtle":
             # Concatenated Turtle documents with the same prefixes are one valid document.
-            for node in [None, *self._named_graphs()]:
+            for node in self._export_graphs():
                 triples = self._graph_triples(node, what)
                 if triples is not None:
                     serialize(triples, output, format=rdf_format, **with_prefixes)

@@ -1,6 +1,9 @@
-"""The store-level checks on both stores: embedded (pyoxigraph) and remote (`oxigraph serve`).
+"""The store-level checks on every store: embedded (pyoxigraph) and remote (`oxigraph serve`,
+Virtuoso).
 
-The remote store is a real ``oxigraph serve`` started here on a free port. Failures are
+The remote store is a real ``oxigraph serve`` started here on a free port, and a real
+Virtuoso (``virtuoso-t``, see tests/virtuoso.py) when Debian's ``virtuoso-opensource`` is
+installed; otherwise the Virtuoso cases are skipped. Failures are
 real too: a server stopped in the middle of an ingest, a read-only server
 (``oxigraph serve-read-only``), a wrong Graph Store URL, and a small proxy in front of
 the server that answers 503 or 401 where told to.
@@ -33,6 +36,7 @@ from graph.store import GraphStore
 from graph.validate import Validator
 
 from .conftest import BASE, CORPUS_DIR, ROOT
+from .virtuoso import Virtuoso
 
 META = NamedNode(BASE + "graph/meta")
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
@@ -118,11 +122,32 @@ def _remote(server: Oxigraph, **kwargs: object) -> RemoteStore:
     return RemoteStore.from_url(server.url, base=BASE, **{**FAST, **kwargs})  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["embedded", "remote"])
-def kstore(request: pytest.FixtureRequest, tmp_path: Path, server: Oxigraph):
-    """Each store-level test runs on both implementations."""
-    embedded = request.param == "embedded"
-    store: KnowledgeStore = GraphStore(tmp_path / "store", BASE) if embedded else _remote(server)
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A Virtuoso server (skipped when virtuoso-opensource is not installed)."""
+    srv = Virtuoso(tmp_path_factory.mktemp("virtuoso") / "db").start()
+    yield srv
+    srv.stop()
+
+
+def _virtuoso(srv: Virtuoso, **kwargs: object) -> RemoteStore:
+    """Virtuoso: queries and updates at /sparql, the Graph Store Protocol elsewhere."""
+    srv.clear()
+    return RemoteStore(
+        srv.sparql, srv.sparql, srv.gsp, base=BASE, url=srv.url, **{**FAST, **kwargs}
+    )  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
+def kstore(request: pytest.FixtureRequest, tmp_path: Path):
+    """Each store-level test runs on every implementation: embedded, Oxigraph, Virtuoso."""
+    store: KnowledgeStore
+    if request.param == "embedded":
+        store = GraphStore(tmp_path / "store", BASE)
+    elif request.param == "remote":
+        store = _remote(request.getfixturevalue("server"))
+    else:
+        store = _virtuoso(request.getfixturevalue("virtuoso"))
     with store:
         yield store
 
@@ -213,14 +238,22 @@ def test_export_then_import_into_an_embedded_store(
         assert len(copy.article_graphs()) == 4
 
 
-def test_a_remote_store_takes_an_import(server: Oxigraph, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
+def test_a_remote_store_takes_an_import(
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str
+) -> None:
     with GraphStore(tmp_path / "local", BASE) as local:
         ingest(CORPUS[:3], local, progress=False)
         out = tmp_path / "dump.trig"
         with out.open("wb") as fh:
             local.dump(fh, "trig")
         expected = content(local)
-    with _remote(server) as remote:
+    remote = (
+        _remote(request.getfixturevalue("server"))
+        if kind == "oxigraph"
+        else _virtuoso(request.getfixturevalue("virtuoso"))
+    )
+    with remote:
         remote.bulk_load(out, RdfFormat.TRIG)
         assert content(remote) == expected
         bad = _write(tmp_path / "bad.nq", "<http://a> <http://b> .\n")
@@ -247,15 +280,21 @@ HIERARCHY = (
 )
 
 
-@pytest.mark.parametrize("union", [False, True], ids=["plain-server", "union-default-graph"])
+@pytest.mark.parametrize("kind", ["plain-server", "union-default-graph", "virtuoso"])
 def test_both_stores_give_the_same_stats_and_answers(
-    server: Oxigraph, tmp_path: Path, validator: Validator, union: bool
+    request: pytest.FixtureRequest, tmp_path: Path, validator: Validator, kind: str
 ) -> None:
-    srv = server
-    if union:
-        srv = Oxigraph(tmp_path / "union-db", "--union-default-graph").start()
+    union = kind != "plain-server"  # Virtuoso's default graph is the union of all graphs
+    srv: Oxigraph | None = None
+    if kind == "virtuoso":
+        remote = _virtuoso(request.getfixturevalue("virtuoso"))
+    else:
+        srv = request.getfixturevalue("server")
+        if union:
+            srv = Oxigraph(tmp_path / "union-db", "--union-default-graph").start()
+        remote = _remote(srv)
     try:
-        with GraphStore(tmp_path / "local", BASE) as local, _remote(srv) as remote:
+        with GraphStore(tmp_path / "local", BASE) as local, remote:
             for store in (local, remote):
                 ingest([CORPUS_DIR], store, progress=False, validator=validator)
             assert remote.stats() == local.stats()
@@ -275,7 +314,7 @@ def test_both_stores_give_the_same_stats_and_answers(
             with pytest.raises(StoreError, match="backed up with its own tools"):
                 remote.backup(tmp_path / "backup")
     finally:
-        if union:
+        if kind == "union-default-graph" and srv is not None:
             srv.stop()
 
 
