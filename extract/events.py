@@ -132,7 +132,7 @@ def meetings(s: Sentence) -> Iterator[Event]:
 
 def exhibitions(s: Sentence) -> Iterator[Event]:
     """'EXPO-2017' in Astana."""
-    for m in EXPO.finditer(s.span.text):
+    for m in EXPO.finditer(s.text):
         span = s.doc.char_span(
             s.span.start_char + m.start(), s.span.start_char + m.end(), alignment_mode="expand"
         )
@@ -634,7 +634,7 @@ def events(
         yield from gatherings(s)
     if "meet" in lemmas:
         yield from meetings(s)
-    if "expo" in s.span.text.lower():
+    if "expo" in s.text.lower():
         yield from exhibitions(s)
     if lemmas & {"rename", "change", "adopt"}:
         yield from renamings(s)

@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span, Token
 
 from extract.dates import DateSpan, find_dates
 from extract.gazetteer import Gazetteer
+from extract.nlp import span_text
 
 #: Nouns after a demonym that make it stand for the state ("the Kazakh government").
 STATE_NOUNS = frozenset(
@@ -82,6 +83,10 @@ class Sentence:
     @property
     def doc(self) -> Doc:
         return self.span.doc
+
+    @cached_property
+    def text(self) -> str:
+        return span_text(self.span)
 
     @property
     def start(self) -> int:

@@ -21,7 +21,7 @@ from extract.facts import Event, Facts, Membership
 from extract.gazetteer import Gazetteer
 from extract.gazetteer import load as load_gazetteer
 from extract.mentions import Context, main_country, resolve_sentence
-from extract.nlp import pipeline, trigger_matcher
+from extract.nlp import doc_text, pipeline, span_text, trigger_matcher
 from extract.reader import Article
 
 #: Lines that are web-page furniture, not article text.
@@ -35,7 +35,7 @@ JUNK = re.compile(
 
 def is_junk(sent: Span) -> bool:
     """Headings, navigation and share buttons: short lines without a sentence's end."""
-    text = sent.text.strip()
+    text = span_text(sent).strip()
     if not text:
         return True
     if JUNK.match(text):
@@ -84,7 +84,7 @@ def facts_from_doc(doc: Doc) -> Facts:
         ents[index(e.start)].append(e)
     dates: list[list[DateSpan]] = [[] for _ in sents]
     char_starts = [sent.start_char for sent in sents]
-    for d in find_dates(doc.text):
+    for d in find_dates(doc_text(doc)):
         dates[bisect.bisect_right(char_starts, d.begin) - 1].append(d)
     ctx = Context(people=facts.people)
     for i, sent in enumerate(sents):

@@ -222,7 +222,7 @@ class Trigger:
 
 def _mention(s: Sentence) -> Mention:
     span = s.span
-    text = span.text
+    text = s.text
     # The sentence without trailing whitespace, so that the slice is the sentence.
     stripped = text.rstrip()
     lead = len(stripped) - len(stripped.lstrip())
