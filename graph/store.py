@@ -153,20 +153,32 @@ class GraphStore:
         return set(self.store.quads_for_pattern(None, None, None, graph))
 
     def write_article(self, article: Article, quads: list[Quad]) -> bool:
-        """Replace the article's graph and add the entities it needs, in one transaction.
+        """Replace the article's graph and add the entity descriptions it needs.
 
+        A new article goes in with one ``Store.extend`` (one transaction); an article
+        already stored is replaced with one SPARQL update (drop, insert, revision bump).
+        Either way a crash leaves the article whole or absent. Only entity triples the
+        store lacks are written: most are there already, and every quad written costs.
         Returns False (and writes nothing) when the store already holds exactly these facts.
         """
         graph = self.v.article_graph(article)
         own = {_stored_form(q) for q in quads if q.graph_name == graph}
-        entities = [q for q in quads if q.graph_name != graph]
-        if own == self.article_quads(article.key) and all(q in self.store for q in entities):
+        entities = {_stored_form(q) for q in quads if q.graph_name != graph}
+        missing = [q for q in entities if q not in self.store]
+        held = self.article_quads(article.key)
+        if own == held and not missing:
             return False
-        self.store.update(
-            f"DROP SILENT GRAPH {graph} ;\n"
-            f"INSERT DATA {{ {_nt([*own, *entities])} }} ;\n" + self._revision_update()
-        )
-        self._written(len(own) + len(entities))
+        if held:
+            self.store.update(
+                f"DROP SILENT GRAPH {graph} ;\n"
+                f"INSERT DATA {{ {_nt([*own, *missing])} }} ;\n" + self._revision_update()
+            )
+        else:
+            # The revision first: a crash between the two leaves a new revision over the
+            # old data, which costs a cache refresh and loses nothing.
+            self.store.update(self._revision_update())
+            self.store.extend([*own, *missing])
+        self._written(len(own) + len(missing))
         return True
 
     def _written(self, quads: int) -> None:
