@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy
 from spacy.attrs import LEMMA, LOWER
 from spacy.tokens import Doc, Span, Token
 
@@ -88,6 +89,11 @@ class Sentence:
     def text(self) -> str:
         return span_text(self.span)
 
+    def lower_ids(self) -> list[int]:
+        """The lower-case form of each token (string ids), from the doc's arrays."""
+        forms = _forms(self.span.doc)
+        return forms[self.span.start : self.span.end, 0].tolist()
+
     @property
     def start(self) -> int:
         return self.span.start
@@ -148,6 +154,13 @@ _NOT_FIRST_NAMES = frozenset(
 )
 
 
+def _forms(doc: Doc) -> numpy.ndarray:
+    """LOWER and LEMMA of every token of the doc, read once."""
+    if "dg_forms" not in doc.user_data:
+        doc.user_data["dg_forms"] = doc.to_array([LOWER, LEMMA])
+    return doc.user_data["dg_forms"]
+
+
 def word_forms(sent: Span) -> tuple[set[str], set[str]]:
     """Lower-case forms and lemmas of a sentence, read from the doc's arrays.
 
@@ -155,9 +168,7 @@ def word_forms(sent: Span) -> tuple[set[str], set[str]]:
     per article.
     """
     doc = sent.doc
-    if "dg_forms" not in doc.user_data:
-        doc.user_data["dg_forms"] = doc.to_array([LOWER, LEMMA])
-    forms = doc.user_data["dg_forms"][sent.start : sent.end]
+    forms = _forms(doc)[sent.start : sent.end]
     strings = doc.vocab.strings
     lowers = {strings[x] for x in set(forms[:, 0].tolist())}
     lemmas = {strings[x] for x in set(forms[:, 1].tolist())}

@@ -227,11 +227,12 @@ _NEWLINES = re.compile(r"\n\s*")
 @Language.component("dg_people")
 def people(doc: Doc) -> Doc:
     """Add PERSON entities after titles: 'President Nursultan Nazarbayev'."""
-    spans = list(doc.ents)
-    taken = {t.i for e in spans for t in e}
     orths = doc.to_array([ORTH])
-    titles = {doc.vocab.strings.add(t) for t in PERSON_TITLES}
-    candidates = [int(i) for i in numpy.nonzero(numpy.isin(orths, list(titles)))[0]]
+    candidates = [int(i) for i in numpy.nonzero(numpy.isin(orths, _title_ids(doc.vocab)))[0]]
+    if not candidates:
+        return doc  # no title, no person (the ruler finds none): the entities stand
+    spans = list(doc.ents)
+    taken = {i for e in spans for i in range(e.start, e.end)}
     for i in candidates:
         if i in taken:
             continue
@@ -261,6 +262,11 @@ def people(doc: Doc) -> Doc:
                 spans.append(Span(doc, int(i), int(i) + 1, label="PERSON"))
     doc.ents = filter_spans(spans)
     return doc
+
+
+@cache
+def _title_ids(vocab: Vocab) -> numpy.ndarray:
+    return numpy.array([vocab.strings.add(t) for t in PERSON_TITLES], dtype="uint64")
 
 
 def _ruler_patterns(gaz: Gazetteer) -> list[dict]:

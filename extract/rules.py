@@ -983,12 +983,14 @@ def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
         return
     doc = s.doc
     last = found[-1]
+    # Lower-case forms from the doc's arrays (word_forms): a Token per word costs more.
+    lower = s.lower_ids()
+    semicolon, comma, conj = (doc.vocab.strings.add(w) for w in (";", ",", "and"))
     for k in range(s.start + 1, s.end - 1):
-        if doc[k].text == ";":
-            k += 1  # "...; Finland followed in 1955"
-            k -= 1
-            members = countries_after(s, k + 1)
-        elif doc[k].lower_ != "and" or doc[k - 1].text != ",":
+        form = lower[k - s.start]
+        if form == semicolon:  # "...; Finland followed in 1955"
+            pass
+        elif form != conj or lower[k - 1 - s.start] != comma:
             continue
         members = countries_after(s, k + 1)
         if not members or members[0].start > k + 2:

@@ -193,6 +193,7 @@ class RemoteStore:
         self.backoff = backoff
         self.read_only = read_only
         self._union = union
+        self._graph_list: tuple[int, list[NamedNode]] | None = None
         #: Whether the server said it is Virtuoso (its Server header), for its quirks.
         self._virtuoso = False
         self._auth = bool(token or user)
@@ -421,7 +422,7 @@ class RemoteStore:
         """
         headers = {"Accept": accept}
         if dataset is None and union and not self._union_default():
-            graphs = [g.value for g in self._named_graphs()]
+            graphs = [g.value for g in self._graphs_for_union()]
             dataset = (graphs, graphs)
         # Always the protocol's URL-encoded form POST ("query via URL-encoded POST"), never
         # a direct application/sparql-query body: Virtuoso 7 never answers those
@@ -477,6 +478,17 @@ class RemoteStore:
                 return False  # nothing of ours yet to tell by
             self._union = self._ask(f"ASK {{ {self.dataset} {rev} ?r }}")
         return self._union
+
+    def _graphs_for_union(self) -> list[NamedNode]:
+        """The named graphs, listed again only when the revision changed.
+
+        Listing them scans every quad on the server; the revision is one triple. (Graphs
+        written by other tools without a revision bump are seen after the next bump.)
+        """
+        revision = self.revision()
+        if self._graph_list is None or self._graph_list[0] != revision:
+            self._graph_list = (revision, self._named_graphs())
+        return self._graph_list[1]
 
     def _named_graphs(self) -> list[NamedNode]:
         """The named graphs, but for the server's own (SERVER_GRAPHS: Virtuoso's)."""
