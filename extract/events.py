@@ -586,7 +586,7 @@ MOVE = frozenset({"transfer", "move", "relocation", "relocate", "moving", "trans
 
 
 def capital_moves(s: Sentence, main: str | None) -> Iterator[Event]:
-    """'the transfer of the capital from the south of the country to the north'."""
+    """Relocations of a capital: 'Brazil moved its capital inland to Brasilia in 1960'."""
     doc = s.doc
     for tok in s.tokens:
         if tok.lemma_ not in MOVE:
