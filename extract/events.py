@@ -61,7 +61,7 @@ def _negated(s: Sentence, i: int) -> bool:
 
 
 def gatherings(s: Sentence) -> Iterator[Event]:
-    """'The first CICA summit took place in Almaty in June 2002'."""
+    """Summits and conferences: 'Lima hosted the APEC summit in November 2016'."""
     doc = s.doc
     for tok in s.tokens:
         kind = GATHERINGS.get(tok.lower_)
@@ -181,7 +181,7 @@ def renamings(s: Sentence) -> Iterator[Event]:
 
 
 def talks(s: Sentence) -> Iterator[Event]:
-    """'the next round of talks is being conducted in Astana'."""
+    """Talks in a place: 'a further round of talks on Syria opened in Geneva'."""
     doc = s.doc
     for tok in s.tokens:
         if tok.lower_ not in {"talks", "negotiations", "negotiation"}:
@@ -202,7 +202,7 @@ def talks(s: Sentence) -> Iterator[Event]:
 
 
 def agreements(s: Sentence) -> Iterator[Event]:
-    """'an agreement was reached on a cease-fire' in a place or on a date."""
+    """Agreements reached in a place or on a date: 'the sides agreed a truce in Minsk'."""
     doc = s.doc
     lemmas = {t.lemma_ for t in s.span}
     if not lemmas & {"reach", "conclude", "strike", "sign"}:
@@ -486,7 +486,7 @@ PROPOSAL_OBJECTS = frozenset(
 
 
 def proposals(s: Sentence) -> Iterator[Event]:
-    """'President Nazarbayev called for an initiative to establish the CICA'."""
+    """Proposals: 'the president proposed setting up a regional security forum'."""
     doc = s.doc
     for tok in s.tokens:
         if tok.lemma_ not in PROPOSE:
@@ -536,7 +536,7 @@ INDEPENDENCE_VERBS = frozenset(
 
 
 def independence(s: Sentence, main: str | None) -> Iterator[Event]:
-    """'shortly after its independence on December 16, 1991'."""
+    """Independence: 'Namibia gained independence on 21 March 1990'."""
     doc = s.doc
     for tok in s.tokens:
         if tok.lower_ == "independent" and tok.i > s.start:

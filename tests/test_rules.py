@@ -128,7 +128,7 @@ def test_memberships(article, text: str, expected: set[tuple]) -> None:
         "The government denied that Belarus had joined the WTO.",
         "Kosovo is not a member of the United Nations.",
         "Turkey refused to leave NATO.",
-        "Astana is an ultramodern city with developed infrastructure.",
+        "Astana is a modern city with wide avenues and new towers.",
     ],
 )
 def test_hypothetical_and_denied_yield_nothing(article, text: str) -> None:
@@ -145,7 +145,7 @@ def test_anaphor_resolves_to_the_article_country(article) -> None:
 
 
 def test_a_city_stays_a_city(article) -> None:
-    found = events(article, "The first CICA summit took place in Almaty in June 2002.")
+    found = events(article, "Almaty hosted the first CICA summit in June 2002.")
     assert found == [("Summit", "2002-06", "city:1526384", ("organization:cica",))]
 
 
