@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from extract.reader import Article
 
 
+def with_values(sparql: str, terms: dict[str, object]) -> str:
+    """The query with ``terms`` (variable name -> pyoxigraph term) as a trailing VALUES
+    clause: the terms are written by pyoxigraph's serializer, so a value can never change
+    the query's structure. For stores without pyoxigraph's ``substitutions``."""
+    if not terms:
+        return sparql
+    names = " ".join(f"?{n}" for n in terms)
+    row = " ".join(str(t) for t in terms.values())
+    return f"{sparql}\nVALUES ({names}) {{ ({row}) }}\n"
+
+
 class StoreError(Exception):
     """A store that cannot be opened or used, with the reason."""
 

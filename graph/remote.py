@@ -51,7 +51,7 @@ from urllib3.exceptions import HTTPError as TransportError
 from diplograph.config import DEFAULT_BASE
 from extract.rdf import DCTERMS, ORG, PREFIXES, SCHEMA, XSD, Vocabulary
 from extract.reader import Article
-from graph.base import StoreError, WriteFailed
+from graph.base import StoreError, WriteFailed, with_values
 from graph.store import _stored_form, ontology_text
 
 if TYPE_CHECKING:
@@ -714,13 +714,16 @@ class RemoteStore:
         """A SPARQL query over the union of all graphs, as pyoxigraph results.
 
         ``default_graph`` and ``named_graphs`` (lists of IRIs, as with pyoxigraph) give the
-        dataset explicitly instead. SELECT and ASK answers are parsed as they stream in;
+        dataset explicitly instead; ``substitutions`` (variable -> term, as with pyoxigraph)
+        go to the server as a VALUES clause. SELECT and ASK answers are parsed as they stream in;
         CONSTRUCT and DESCRIBE answers are gathered first. An invalid query raises
         SyntaxError, as with the embedded store.
         """
         union = bool(options.pop("use_default_graph_as_union", True))
         default = options.pop("default_graph", None)
         named = options.pop("named_graphs", None)
+        substitutions = options.pop("substitutions", None) or {}
+        sparql = with_values(sparql, {v.value: t for v, t in substitutions.items()})  # type: ignore[attr-defined]
         if options:
             raise StoreError(
                 f"query options {', '.join(sorted(options))} are not supported on a remote store"

@@ -246,21 +246,9 @@ class RemoteBackend(BaseBackend):
         return value
 
     def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
-        options: dict[str, object] = {}
-        if spec.default_graphs or spec.named_graphs:
-            try:
-                options["default_graph"] = [NamedNode(g) for g in spec.default_graphs]
-                options["named_graphs"] = [NamedNode(g) for g in spec.named_graphs]
-            except ValueError as err:
-                return worker._error(
-                    400, f"A default-graph-uri or named-graph-uri is not an IRI: {err}"
-                )
-        sparql = worker.with_values(spec.sparql, spec.bindings)
+        """As a query worker does it, with the remote store in place of a snapshot."""
         try:
-            answer = self._reader().query(sparql, **options)
-            return worker.serialize(answer, req)
-        except SyntaxError as err:
-            return worker._error(400, f"The query is not valid SPARQL: {err}")
+            return worker.execute(self._reader(), req)  # type: ignore[arg-type]
         except StoreUnavailable as err:
             return worker._error(
                 503,

@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 
 from pyoxigraph import Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Variable
 
+from graph.base import with_values
 from server import results
 
 
@@ -56,7 +57,7 @@ def _run(store: Store, req: Request, options: dict[str, object]) -> object:
         subs = {Variable(name): term for name, term in terms.items()}
         return store.query(req.sparql, substitutions=subs, **options)  # type: ignore[arg-type]
     except (RuntimeError, ValueError):
-        return store.query(with_values(req.sparql, req.bindings), **options)  # type: ignore[arg-type]
+        return store.query(with_values(req.sparql, terms), **options)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -93,20 +94,6 @@ def execute(store: Store, req: Request) -> Response:
     except (ValueError, OSError) as err:
         return _error(400, f"The query cannot be evaluated: {err}")
     return serialize(answer, req)
-
-
-def with_values(sparql: str, bindings: tuple[tuple[str, ...], ...]) -> str:
-    """The query with its parameters as a trailing VALUES clause (for remote stores).
-
-    The terms are written by pyoxigraph's serializer, so a value can never change the
-    query's structure.
-    """
-    if not bindings:
-        return sparql
-    terms = {b[0]: _term(b) for b in bindings}
-    names = " ".join(f"?{n}" for n in terms)
-    row = " ".join(str(t) for t in terms.values())
-    return f"{sparql}\nVALUES ({names}) {{ ({row}) }}\n"
 
 
 def serialize(answer: object, req: Request) -> Response:
