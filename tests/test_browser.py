@@ -17,7 +17,6 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from typing import TypeVar
 import pytest
 import requests
 
-from .conftest import BASE, CORPUS_DIR, ROOT
+from .conftest import BASE, CORPUS_DIR, ROOT, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -74,12 +73,6 @@ T = TypeVar("T")
 # ---------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _children(pid: int) -> list[int]:
     out = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
@@ -115,7 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         timeout=300,
     )
     assert ingest.returncode == 0, ingest.stderr
-    port = _free_port()
+    port = free_port()
     log = where / "server.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(

@@ -15,7 +15,6 @@ import http.server
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +34,7 @@ from graph.remote import RemoteStore
 from graph.store import GraphStore
 from graph.validate import Validator
 
-from .conftest import BASE, CORPUS_DIR, ROOT
+from .conftest import BASE, CORPUS_DIR, ROOT, free_port, stop_process
 from .virtuoso import Virtuoso
 
 META = NamedNode(BASE + "graph/meta")
@@ -44,18 +43,12 @@ CORPUS = sorted(p for p in CORPUS_DIR.iterdir() if not p.name.startswith("."))
 FAST = {"retries": 3, "backoff": 0.01, "timeout": 10.0}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Oxigraph:
     """An ``oxigraph serve`` process on a free port, over a directory that outlives it."""
 
     def __init__(self, location: Path, *extra: str, command: str = "serve") -> None:
         self.location, self.extra, self.command = location, extra, command
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -86,13 +79,7 @@ class Oxigraph:
         raise RuntimeError(f"oxigraph serve did not answer on {self.url}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def clear(self) -> None:
@@ -510,7 +497,7 @@ def test_cli_says_clearly_what_a_remote_store_cannot_do(server: Oxigraph, tmp_pa
     assert no_gsp.returncode == 1
     assert f"no Graph Store Protocol at {server.url}/nothing (HTTP 404)" in no_gsp.stderr
     # Nobody listening at all.
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     down = diplograph("stats", "--store-url", closed)
     assert down.returncode == 1
     assert f"no answer from {closed}/query after 5 tries (Connection refused)" in down.stderr

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ import rdflib
 import requests
 from rdflib.namespace import RDFS
 
-from .conftest import BASE, CORPUS_DIR, ROOT
+from .conftest import BASE, CORPUS_DIR, ROOT, free_port
 
 KAZ = BASE + "id/country/kaz"
 ENTITIES = BASE + "graph/entities"
@@ -114,12 +113,6 @@ class Server:
         ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process, or None if it is gone (or a zombie)."""
     try:
@@ -154,7 +147,7 @@ def _start(
 ) -> Iterator[Server]:
     """Start ``diplograph serve`` over ``store`` (or over the remote store at ``remote``,
     keeping its dumps beside ``store``) and yield it once it answers."""
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
     environment.update({"PYTHONPATH": str(ROOT), **(env or {})})
     where = ["--store", str(store)]

@@ -11,13 +11,14 @@ needs. Tests that use it are skipped when ``virtuoso-t`` is not installed.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from .conftest import free_port, stop_process
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt") or shutil.which("isql-v")
@@ -70,18 +71,12 @@ MaxQueryExecutionTime = 120
 GRANTS = "grant SPARQL_UPDATE to \"SPARQL\"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Virtuoso:
     """A ``virtuoso-t`` process over a database in ``location``, on free ports."""
 
     def __init__(self, location: Path) -> None:
         self.location = location
-        self.sql_port, self.http_port = _free_port(), _free_port()
+        self.sql_port, self.http_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.sparql = f"{self.url}/sparql"
         self.gsp = f"{self.url}/sparql-graph-crud"
@@ -134,13 +129,7 @@ class Virtuoso:
         return done.stdout
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=30)
         self.proc = None
 
     def clear(self) -> None:
