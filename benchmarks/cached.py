@@ -22,8 +22,6 @@ Results go to ``benchmarks/out/cached.json`` (``cached-quick.json``).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import urllib.request
@@ -31,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import endpoint
+from benchmarks import common, endpoint
 from benchmarks import store as store_bench
 
 OUT = store_bench.OUT
@@ -128,12 +126,7 @@ def run(
     results["cells"] = cells
     worst = min(c["ours-api"]["speedup"] for c in cells)
     results["verdict"] = {"worst_speedup": worst, "met": worst >= TARGET}
-    results["machine"]["loadavg_at_end"] = os.getloadavg()
-    OUT.mkdir(parents=True, exist_ok=True)
-    name = "cached-quick.json" if quick else "cached.json"
-    (OUT / name).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(markdown(results))
-    return results
+    return common.finish(results, "cached", quick, markdown)
 
 
 def markdown(results: dict[str, Any]) -> str:

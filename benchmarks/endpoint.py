@@ -34,7 +34,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import common
 from benchmarks import store as store_bench
 
 ROOT = store_bench.ROOT
@@ -125,10 +125,7 @@ LIMIT 500""",
 # --------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+free_port = common.free_port
 
 
 @dataclass
@@ -175,37 +172,54 @@ def _stop(server: Server) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def start_ours(where: list[str], log: Path, *options: str) -> Server:
+    """``diplograph serve`` (``where``: ``--store DIR`` or ``--store-url URL``)."""
+    port = free_port()
+    cmd = [*store_bench.diplograph_cli(), "serve", *where, "--port", str(port), *options]
+    with log.open("wb") as f:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=store_bench.env(),
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server("ours", port, "/sparql", proc, log)
+    _ready_or_stop(server, "/health")
+    return server
+
+
+def start_oxigraph(location: Path, log: Path, union: bool = True) -> Server:
+    """``oxigraph serve`` over ``location``, with or without the union default graph."""
+    port = free_port()
+    cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(location)]
+    cmd += ["--bind", f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else [])
+    with log.open("wb") as f:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server("oxigraph", port, "/query", proc, log)
+    _ready_or_stop(server, "/query?" + urllib.parse.urlencode({"query": "ASK {}"}))
+    return server
+
+
+def _ready_or_stop(server: Server, path: str) -> None:
+    """Wait until the server answers; stop it if it never does."""
+    try:
+        _wait_ready(server, path)
+    except BaseException:
+        _stop(server)
+        raise
+
+
 @contextmanager
 def servers(ours_store: Path, theirs_store: Path, workdir: Path) -> Iterator[dict[str, Server]]:
     """Start ``diplograph serve`` on one store and ``oxigraph serve`` on its copy."""
     started: dict[str, Server] = {}
     try:
-        port = free_port()
-        log = workdir / "ours.log"
-        cmd = [*store_bench.diplograph_cli(), "serve", "--store", str(ours_store)]
-        cmd += ["--port", str(port)]
-        with log.open("wb") as f:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=ROOT,
-                env=store_bench.env(),
-                stdout=f,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started["ours"] = Server("ours", port, "/sparql", proc, log)
-        port = free_port()
-        log = workdir / "oxigraph.log"
-        cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(theirs_store)]
-        cmd += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
-        with log.open("wb") as f:
-            proc = subprocess.Popen(
-                cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        started["oxigraph"] = Server("oxigraph", port, "/query", proc, log)
-        _wait_ready(started["ours"], "/health")
-        ask = "/query?" + urllib.parse.urlencode({"query": "ASK {}"})
-        _wait_ready(started["oxigraph"], ask)
+        started["ours"] = start_ours(["--store", str(ours_store)], workdir / "ours.log")
+        started["oxigraph"] = start_oxigraph(theirs_store, workdir / "oxigraph.log")
         yield started
     finally:
         for server in started.values():
@@ -508,12 +522,7 @@ def run(
             results["answers"] = check_same_answers(running, qs)
             results["cells"] = bench(running, qs, concurrency, duration, rounds)
     results["verdicts"] = verdicts(results["cells"])
-    results["machine"]["loadavg_at_end"] = os.getloadavg()
-    OUT.mkdir(parents=True, exist_ok=True)
-    name = "endpoint-quick.json" if quick else "endpoint.json"
-    (OUT / name).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(markdown(results))
-    return results
+    return common.finish(results, "endpoint", quick, markdown)
 
 
 def markdown(results: dict[str, Any]) -> str:

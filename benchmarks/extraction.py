@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -32,8 +31,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
+from benchmarks import common
+
+ROOT, OUT = common.ROOT, common.OUT
 RESULT_FILE = OUT / "extraction.json"
 
 #: Sizes of the full run; ``--quick`` divides them by ten.
@@ -217,17 +217,13 @@ def child_profile(n: int, seed: int = SEED, top: int = 10) -> dict[str, Any]:
 # --------------------------------------------------------------------------- in the parent
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 def _in_child(mode: str, n: int) -> dict[str, Any]:
     """Run ``child_<mode>(n)`` in a fresh interpreter and return what it reports."""
     cmd = [sys.executable, "-m", "benchmarks.extraction", "--child", mode, str(n)]
     load_before = os.getloadavg()[0]
-    done = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=common.env(), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -244,7 +240,7 @@ def run_cli(directory: Path, jobs: int, n: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     try:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=common.env(), stderr=subprocess.PIPE, text=True)
         assert proc.stderr is not None
         errors = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -286,26 +282,10 @@ def code_fingerprint() -> str:
 
 
 def machine() -> dict[str, Any]:
-    """Facts about the machine the numbers come from."""
+    """Facts about the machine, with the spaCy version."""
     import spacy
 
-    with open("/proc/meminfo") as f:
-        meminfo = dict(line.split(":", 1) for line in f)
-    cpu = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "mem_total": meminfo["MemTotal"].strip(),
-        "python": platform.python_version(),
-        "spacy": spacy.__version__,
-        "platform": platform.platform(),
-        "loadavg_at_start": os.getloadavg(),
-    }
+    return common.machine(spacy=spacy.__version__)
 
 
 def run(quick: bool = False) -> dict[str, Any]:

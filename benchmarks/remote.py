@@ -26,11 +26,8 @@ Results go to ``benchmarks/out/remote.json`` (``remote-quick.json``).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks import endpoint
+from benchmarks import common, endpoint
 from benchmarks import store as store_bench
 from benchmarks.corpus import write_corpus
 from graph.base import StoreError
@@ -79,16 +76,10 @@ def query_mix() -> dict[str, str]:
 @contextmanager
 def oxigraph_serve(location: Path, union: bool) -> Iterator[str]:
     """An ``oxigraph serve`` on a free port; yields its root URL."""
-    port = endpoint.free_port()
-    cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(location)]
-    cmd += ["--bind", f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else [])
     log = location.parent / f"{location.name}.log"
-    with log.open("wb") as f:
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-    server = endpoint.Server("oxigraph", port, "/query", proc, log)
+    server = endpoint.start_oxigraph(location, log, union=union)
     try:
-        endpoint._wait_ready(server, "/query?" + urllib.parse.urlencode({"query": "ASK {}"}))
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         endpoint._stop(server)
 
@@ -185,23 +176,11 @@ def store_queries(store: Any, repeats: int) -> dict[str, Any]:
 @contextmanager
 def diplograph_serve(kind: str, store_dir: Path | None, url: str | None) -> Iterator[str]:
     """``diplograph serve`` over the embedded store directory or the remote URL."""
-    port = endpoint.free_port()
-    cmd = [*store_bench.diplograph_cli(), "serve", "--port", str(port), "--workers", "2"]
-    cmd += ["--store-url", url] if url else ["--store", str(store_dir)]
+    where = ["--store-url", url] if url else ["--store", str(store_dir)]
     log = Path(tempfile.mkstemp(prefix=f"serve-{kind}-", suffix=".log")[1])
-    with log.open("wb") as f:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=store_bench.env(),
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = endpoint.Server("ours", port, "/sparql", proc, log)
+    server = endpoint.start_ours(where, log, "--workers", "2")
     try:
-        endpoint._wait_ready(server, "/health")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         endpoint._stop(server)
         log.unlink(missing_ok=True)
@@ -286,12 +265,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             results["stores"][kind] = entry
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["machine"]["loadavg_at_end"] = os.getloadavg()
-    OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / ("remote-quick.json" if quick else "remote.json")
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(markdown(results))
-    return results
+    return common.finish(results, "remote", quick, markdown)
 
 
 def _cell(m: dict[str, Any], p90: bool = False) -> str:

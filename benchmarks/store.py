@@ -27,9 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -41,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
+from benchmarks import common
+
+ROOT, OUT, env = common.ROOT, common.OUT, common.env
 
 #: Quads in the generated files (full run / --quick).
 SIZES = (200_000, 2_000_000, 10_000_000)
@@ -64,12 +63,6 @@ SEED = 0
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def env() -> dict[str, str]:
-    out = dict(os.environ)
-    out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), out.get("PYTHONPATH")]))
-    return out
 
 
 def oxigraph_cli() -> str:
@@ -183,28 +176,11 @@ def du_bytes(path: Path) -> int:
 
 
 def machine() -> dict[str, Any]:
-    """Facts about the machine the numbers come from."""
+    """Facts about the machine, with the pyoxigraph and ``oxigraph`` versions."""
     import pyoxigraph
 
-    with open("/proc/meminfo") as f:
-        meminfo = dict(line.split(":", 1) for line in f)
-    cpu = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     oxi = subprocess.run([oxigraph_cli(), "--version"], capture_output=True, text=True)
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "mem_total": meminfo["MemTotal"].strip(),
-        "python": platform.python_version(),
-        "pyoxigraph": pyoxigraph.__version__,
-        "oxigraph_cli": oxi.stdout.strip(),
-        "platform": platform.platform(),
-        "loadavg_at_start": os.getloadavg(),
-    }
+    return common.machine(pyoxigraph=pyoxigraph.__version__, oxigraph_cli=oxi.stdout.strip())
 
 
 # --------------------------------------------------------------------------- data
@@ -512,13 +488,8 @@ def run(
             net_of_startup(results["loads"], results["startup"])
         if ingest:
             results["ingest"] = bench_ingest(QUICK_INGEST_SIZES if quick else INGEST_SIZES, work)
-    results["machine"]["loadavg_at_end"] = os.getloadavg()
-    OUT.mkdir(parents=True, exist_ok=True)
     part = "" if load and ingest else ("-load" if load else "-ingest")
-    name = f"store{part}{'-quick' if quick else ''}.json"
-    (OUT / name).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(markdown(results))
-    return results
+    return common.finish(results, f"store{part}", quick, markdown)
 
 
 def markdown(results: dict[str, Any]) -> str:

@@ -68,7 +68,7 @@ class BaseBackend:
     def revision(self) -> int:
         raise NotImplementedError
 
-    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+    def _evaluate(self, req: Request) -> Response:
         raise NotImplementedError
 
     def _write(self, sparql: str) -> None:
@@ -89,10 +89,10 @@ class BaseBackend:
     def close(self) -> None:
         raise NotImplementedError
 
-    def request(self, spec: QuerySpec, snapshot: str = "") -> Request:
-        """The worker request for a query, with the server's limits."""
+    def request(self, spec: QuerySpec) -> Request:
+        """The worker request for a query, with the server's limits (no snapshot yet)."""
         return Request(
-            snapshot=snapshot,
+            snapshot="",
             sparql=spec.sparql,
             solution_format=spec.solution_format,
             graph_format=spec.graph_format,
@@ -112,7 +112,7 @@ class BaseBackend:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        response = self._evaluate(spec, self.request(spec))
+        response = self._evaluate(self.request(spec))
         if response.status == 200 and len(response.body) <= 1_000_000:
             with self._cache_lock:
                 self._cache[key] = response
@@ -165,7 +165,7 @@ class Backend(BaseBackend):
     def revision(self) -> int:
         return self.snapshots.current()[0]
 
-    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+    def _evaluate(self, req: Request) -> Response:
         req.snapshot = str(self.snapshots.current()[1])
         return self.pool.run(req, timeout=self.settings.query_timeout_s)
 
@@ -245,7 +245,7 @@ class RemoteBackend(BaseBackend):
             self._revision = (now, value)
         return value
 
-    def _evaluate(self, spec: QuerySpec, req: Request) -> Response:
+    def _evaluate(self, req: Request) -> Response:
         """As a query worker does it, with the remote store in place of a snapshot."""
         try:
             return worker.execute(self._reader(), req)  # type: ignore[arg-type]
