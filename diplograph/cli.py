@@ -59,6 +59,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """
     import functools
 
+    from diplograph.extraction import each
     from extract.rdf import PREFIXES, Vocabulary, entity_quads, referenced_entities, to_quads
     from extract.serialize import STREAMABLE, render, render_article
 
@@ -72,13 +73,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _error(f"{args.output}: cannot write: {err.strerror}")
         return EXIT_FAILED
     streaming = args.format in STREAMABLE
-    work = functools.partial(render_article, fmt=args.format, base=v.base) if streaming else None
+    article_rdf = functools.partial(render_article, fmt=args.format, base=v.base)
+    work = functools.partial(each, article_rdf) if streaming else None
     collected = []  # formats that cannot be written in pieces (JSON-LD, RDF/XML)
     seen_entities: set = set()
     try:
         if args.format in ("turtle", "trig"):
             sink.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode())
-        for result in extract_all(args.paths, jobs=args.jobs, render=work):
+        for result in extract_all(args.paths, jobs=args.jobs, finish=work):
             if result.error is not None:
                 _error(str(result.error))
                 failed += 1
@@ -88,7 +90,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             if not streaming:
                 collected.extend(to_quads(result.article, facts, v))
                 continue
-            assert result.payload is not None
+            assert isinstance(result.payload, bytes)
             sink.write(result.payload)
             # Entity descriptions are written once, with the first article that needs them.
             new = [

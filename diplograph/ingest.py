@@ -1,10 +1,14 @@
 """Ingest: extract articles, validate them, write each into the store in its own transaction.
 
-Articles are validated in batches (one SHACL run for many articles is much cheaper than
-one per article); a violation is traced back to the article whose quads hold its focus
-node, and only that article is rejected. Entity descriptions (labels, codes, links) are
-validated the first time they appear in an ingest: the same entity comes with the same
-description in article after article, and they are nearly half of an article's quads.
+Extraction, the quads and their SHACL validation happen in worker processes (``--jobs``
+of them, one at least when there is more than one chunk of articles), chunk by chunk:
+one SHACL run for a chunk is cheaper than one per article, and a violation is traced
+back to the article whose quads hold its focus node, so only that article is rejected.
+The parent process only writes, one article per transaction, while the workers go on:
+the store is not what an ingest waits for. Entity descriptions (labels, codes, links)
+are validated the first time a worker meets them in an ingest: the same entity comes
+with the same description in article after article, and they are nearly half of an
+article's quads.
 
 The store is any :class:`graph.base.KnowledgeStore` (embedded or remote). A write that
 fails (:class:`graph.base.WriteFailed`: the network, a server error after retries) rejects
@@ -14,17 +18,19 @@ down, and the remaining articles are reported as not written instead of being tr
 
 from __future__ import annotations
 
+import functools
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
 from tqdm import tqdm
 
 from diplograph.extraction import Result, extract_all
 from extract.rdf import Vocabulary, to_quads
-from extract.reader import iter_paths
+from extract.reader import ArticleError, iter_paths
 from graph.base import KnowledgeStore, WriteFailed
 from graph.validate import Validator
 
@@ -53,46 +59,88 @@ class Summary:
         return "\n".join(lines)
 
 
+@dataclass
+class Prepared:
+    """An article made ready in a worker: its quads, and what SHACL found wrong with them."""
+
+    #: the article's quads (its graph and the entity descriptions it uses) as N-Quads
+    nquads: bytes
+    #: violations whose focus node is one of the article's nodes; empty when it conforms
+    problems: list[str]
+
+    def quads(self) -> list[Quad]:
+        return list(parse(self.nquads, format=RdfFormat.N_QUADS))
+
+
 def ingest(
     paths: Iterable[str | Path],
     store: KnowledgeStore,
     *,
     jobs: int = 1,
-    batch_size: int = 32,
     progress: bool = True,
     validator: Validator | None = None,
     give_up_after: int = 3,
 ) -> Summary:
-    """Extract, validate and store every article in ``paths``."""
-    validator = validator or Validator(store.v.base)
+    """Extract, validate and store every article in ``paths``.
+
+    ``validator`` gives the shapes to check against (ontology/shapes.ttl by default).
+    """
+    shapes = (validator or Validator(store.v.base)).text
+    prepare = functools.partial(_prepare, run=uuid.uuid4().hex, base=store.v.base, shapes=shapes)
     summary = Summary()
     items = list(iter_paths(paths))
     bar = tqdm(total=len(items), unit="article", file=sys.stderr, disable=not progress)
-    batch: list[Result] = []
-    checked: set[tuple[str, int]] = set()  # entity descriptions that conformed
     try:
-        for result in extract_all(items, jobs=jobs):
+        for result in extract_all(items, jobs=jobs, finish=prepare, background=True):
             summary.read += 1
-            if result.error is not None:
-                summary.rejected.append((result.error.where, result.error.reason))
-                bar.update(1)
-                continue
-            batch.append(result)
-            if len(batch) >= batch_size:
-                _write_batch(batch, store, validator, summary, checked, give_up_after)
-                bar.update(len(batch))
-                batch = []
-                if summary.failures_in_a_row >= give_up_after:
-                    break
-        if batch:
-            _write_batch(batch, store, validator, summary, checked, give_up_after)
-            bar.update(len(batch))
+            _store(result, store, summary, give_up_after)
+            bar.update(1)
+            if summary.failures_in_a_row >= give_up_after:
+                break
     finally:
         bar.close()
     if summary.failures_in_a_row >= give_up_after:
         for item in items[summary.read :]:
-            summary.rejected.append((str(getattr(item, "where", item)), _gave_up(summary)))
+            summary.rejected.append((_source(item), _gave_up(summary)))
     return summary
+
+
+def _store(result: Result, store: KnowledgeStore, summary: Summary, give_up_after: int) -> None:
+    """Write one prepared article, or record why it was not written."""
+    if result.error is not None:
+        summary.rejected.append((result.error.where, result.error.reason))
+        return
+    assert result.article is not None and result.facts is not None
+    prepared = result.payload
+    assert isinstance(prepared, Prepared)
+    source = result.article.source
+    if prepared.problems:
+        summary.rejected.append((source, "; ".join(prepared.problems[:3])))
+        return
+    if summary.failures_in_a_row >= give_up_after:
+        summary.rejected.append((source, _gave_up(summary)))
+        return
+    try:
+        written = store.write_article(result.article, prepared.quads())
+    except WriteFailed as err:
+        summary.rejected.append((source, str(err)))
+        summary.failures_in_a_row += 1
+        summary.last_failure = str(err)
+        return
+    summary.failures_in_a_row = 0
+    if written:
+        summary.written += 1
+        summary.memberships += len(result.facts.memberships)
+        summary.events += len(result.facts.events)
+    else:
+        summary.unchanged += 1
+
+
+def _source(item: Path | str | ArticleError) -> str:
+    """How an input not read is named in the report: as its article would be."""
+    if isinstance(item, ArticleError):
+        return item.where
+    return item if isinstance(item, str) else item.resolve().as_uri()
 
 
 def _gave_up(summary: Summary) -> str:
@@ -101,6 +149,54 @@ def _gave_up(summary: Summary) -> str:
         f"not written: the {summary.failures_in_a_row} articles before it could not be "
         f"written, so the store was taken to be down (last error: {summary.last_failure})"
     )
+
+
+#: Per worker process, the one ingest it serves: its vocabulary, validator and the
+#: entity descriptions that already conformed, as (subject, hash of the description).
+_RUN: dict[str, tuple[Vocabulary, Validator, set[tuple[str, int]]]] = {}
+
+
+def _prepare(results: list[Result], *, run: str, base: str, shapes: str) -> None:
+    """In a worker: build each article's quads, validate the chunk, set the payloads."""
+    if run not in _RUN:
+        _RUN.clear()
+        _RUN[run] = (Vocabulary(base), Validator(base, text=shapes), set())
+    v, validator, checked = _RUN[run]
+    quads: dict[str, list[Quad]] = {}
+    for r in results:
+        if r.article is not None and r.facts is not None:
+            quads[r.article.key] = to_quads(r.article, r.facts, v)
+    problems = _validate(quads, v, validator, checked)
+    for r in results:
+        if r.article is not None:
+            key = r.article.key
+            nquads = serialize(quads[key], format=RdfFormat.N_QUADS) or b""
+            r.payload = Prepared(nquads, problems.get(key, []))
+
+
+def _validate(
+    quads: dict[str, list[Quad]],
+    v: Vocabulary,
+    validator: Validator,
+    checked: set[tuple[str, int]],
+) -> dict[str, list[str]]:
+    """One SHACL run over several articles; the violations of each, by article key."""
+    to_validate, described = _to_validate(quads, v.entities_graph, checked)
+    if not to_validate:
+        return {}
+    violations = validator.check(to_validate)
+    if not violations:
+        checked |= described
+        return {}
+    owners: dict[str, set[str]] = {}
+    for key, qs in quads.items():
+        for q in qs:
+            owners.setdefault(q.subject.value, set()).add(key)
+    bad: dict[str, list[str]] = {}
+    for violation in violations:
+        for key in owners.get(violation.focus, set(quads)):
+            bad.setdefault(key, []).append(str(violation))
+    return bad
 
 
 def _to_validate(
@@ -125,54 +221,3 @@ def _to_validate(
             new.add(key)
             own.extend(description)
     return own, new
-
-
-def _write_batch(
-    batch: list[Result],
-    store: KnowledgeStore,
-    validator: Validator,
-    summary: Summary,
-    checked: set[tuple[str, int]],
-    give_up_after: int = 3,
-) -> None:
-    v: Vocabulary = store.v
-    quads = {}
-    for r in batch:
-        assert r.article is not None and r.facts is not None
-        quads[r.article.key] = to_quads(r.article, r.facts, v)
-    to_validate, described = _to_validate(quads, v.entities_graph, checked)
-    violations = validator.check(to_validate)
-    if not violations:
-        checked |= described
-    bad: dict[str, list[str]] = {}
-    if violations:
-        owners: dict[str, set[str]] = {}
-        for key, qs in quads.items():
-            for q in qs:
-                owners.setdefault(q.subject.value, set()).add(key)
-        for violation in violations:
-            for key in owners.get(violation.focus, set(quads)):
-                bad.setdefault(key, []).append(str(violation))
-    for r in batch:
-        assert r.article is not None and r.facts is not None
-        key = r.article.key
-        if key in bad:
-            summary.rejected.append((r.article.source, "; ".join(bad[key][:3])))
-            continue
-        if summary.failures_in_a_row >= give_up_after:
-            summary.rejected.append((r.article.source, _gave_up(summary)))
-            continue
-        try:
-            written = store.write_article(r.article, quads[key])
-        except WriteFailed as err:
-            summary.rejected.append((r.article.source, str(err)))
-            summary.failures_in_a_row += 1
-            summary.last_failure = str(err)
-            continue
-        summary.failures_in_a_row = 0
-        if written:
-            summary.written += 1
-            summary.memberships += len(r.facts.memberships)
-            summary.events += len(r.facts.events)
-        else:
-            summary.unchanged += 1

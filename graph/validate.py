@@ -50,15 +50,21 @@ def _message(raw: str | None) -> str:
 class Validator:
     """Validates quads (as one union graph) against the project's shapes."""
 
-    def __init__(self, base: str = DEFAULT_BASE, shapes: str | Path | None = None) -> None:
-        self._shapes = Path(shapes).read_text("utf-8") if shapes else shapes_text(base)
+    def __init__(
+        self, base: str = DEFAULT_BASE, shapes: str | Path | None = None, *, text: str = ""
+    ) -> None:
+        """Shapes from ``text``, else the file ``shapes``, else ontology/shapes.ttl."""
+        if not text:
+            text = Path(shapes).read_text("utf-8") if shapes else shapes_text(base)
+        #: the shapes graph, as Turtle
+        self.text = text
         self._rudof: pyrudof.Rudof | None = None
 
     def _session(self) -> pyrudof.Rudof:
         # One session per validator: parsing the shapes once saves most of the time.
         if self._rudof is None:
             self._rudof = pyrudof.Rudof(pyrudof.RudofConfig())
-            self._rudof.read_shacl(self._shapes)
+            self._rudof.read_shacl(self.text)
         return self._rudof
 
     def check(self, quads: Iterable[Quad]) -> list[Violation]:

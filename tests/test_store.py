@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from functools import partial
 from pathlib import Path
 
 import pytest
 from pyoxigraph import NamedNode, Store
 
+from diplograph.extraction import CHUNK
 from diplograph.ingest import ingest
 from extract.pipeline import extract
 from extract.rdf import Vocabulary, to_quads
@@ -182,6 +184,39 @@ TEMPLATE = (
     + "Diplomats met often. "
     * 40
 )
+
+
+def test_worker_processes_store_what_one_process_stores(store: GraphStore, tmp_path: Path) -> None:
+    """Extracting and validating in workers changes nothing in what is stored."""
+    paths = [*sorted(CORPUS_DIR.glob("*.txt")), *_articles(tmp_path / "more", 30)]
+    assert len(paths) > 2 * CHUNK
+    # One chunk at a time is extracted in this process; more than one goes to workers.
+    alone = [ingest(paths[i : i + CHUNK], store, progress=False) for i in range(0, 40, CHUNK)]
+    with GraphStore(tmp_path / "workers", BASE) as other:
+        for jobs in (1, 2):
+            spread = ingest(paths, other, progress=False, jobs=jobs)
+            assert content(other) == content(store)
+        assert spread.unchanged == len(paths)
+    assert sum(s.written for s in alone) == len(paths)
+    assert not any(s.rejected for s in alone)
+
+
+def test_a_worker_names_the_article_it_rejects(store: GraphStore, tmp_path: Path) -> None:
+    """A violation found in a worker process rejects that article only, by name."""
+    shapes = (ROOT / "ontology" / "shapes.ttl").read_text("utf-8") + (
+        f"\ndgsh:NoMongoliaShape a sh:NodeShape ; sh:targetNode <{BASE}id/country/mng> ;\n"
+        '    sh:property [ sh:path rdfs:label ; sh:maxCount 0 ; sh:message "no Mongolia"@en ] .\n'
+    )
+    paths = _articles(tmp_path / "articles", 40)
+    summary = ingest(paths, store, progress=False, jobs=2, validator=Validator(text=shapes))
+    mongolian = [p for p in paths if "Mongolia" in p.read_text("utf-8")]
+    assert mongolian and summary.written == len(paths) - len(mongolian)
+    assert sorted(where for where, _ in summary.rejected) == sorted(
+        p.resolve().as_uri() for p in mongolian
+    )
+    assert all("no Mongolia" in reason for _, reason in summary.rejected)
+
+
 PAIRS = [("Chile", "Peru"), ("Kenya", "Ghana"), ("Norway", "Sweden"), ("Japan", "Mongolia")]
 
 
@@ -194,6 +229,25 @@ def _articles(directory: Path, n: int) -> list[Path]:
         path.write_text(TEMPLATE.format(i=i, a=a, b=b, y=1990 + i % 30, y2=2000 + i % 20), "utf-8")
         paths.append(path)
     return paths
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    found, stack = [], [pid]
+    while stack:
+        for task in Path(f"/proc/{stack.pop()}/task").glob("*"):
+            kids = [int(k) for k in (task / "children").read_text().split()]
+            found += kids
+            stack += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to reap it counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @pytest.mark.parametrize("after", [40, 250])
@@ -225,9 +279,15 @@ def test_kill_9_leaves_each_article_whole_or_absent(tmp_path: Path, after: int) 
         buffer = (buffer + chunk)[-4096:]
         counts = re.findall(rb"(\d+)/600", buffer)
         done = int(counts[-1]) if counts else 0
+    workers = _descendants(proc.pid)
+    assert workers, "the ingest extracts in worker processes"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stderr.close()
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if _alive(p)], "workers outlived the killed ingest"
     with GraphStore(store_dir, BASE) as store:
         stored = {g.value.rsplit("/", 1)[-1] for g in store.article_graphs()}
         assert 0 < len(stored) < len(paths)
