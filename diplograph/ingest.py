@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class Summary:
     #: Write failures in a row (reset by a successful write); see ``give_up_after``.
     failures_in_a_row: int = 0
     last_failure: str = ""
+    #: Wall seconds of the whole ingest, and of them the seconds spent writing to the store.
+    seconds: float = 0.0
+    writing_seconds: float = 0.0
 
     def report(self) -> str:
         lines = [
@@ -55,6 +59,12 @@ class Summary:
             f"rejected: {len(self.rejected)}",
             f"facts added: {self.memberships} memberships, {self.events} events",
         ]
+        if self.seconds:
+            # Says which side an ingest waits for: the store, or extraction and validation.
+            lines.append(
+                f"time: {self.seconds:.1f} s ({self.read / self.seconds:.1f} articles/s), "
+                f"{self.writing_seconds:.2f} s of it writing to the store"
+            )
         lines += [f"rejected {item}: {reason}" for item, reason in self.rejected]
         return "\n".join(lines)
 
@@ -90,15 +100,19 @@ def ingest(
     summary = Summary()
     items = list(iter_paths(paths))
     bar = tqdm(total=len(items), unit="article", file=sys.stderr, disable=not progress)
+    started = time.perf_counter()
     try:
         for result in extract_all(items, jobs=jobs, finish=prepare, background=True):
             summary.read += 1
+            writing = time.perf_counter()
             _store(result, store, summary, give_up_after)
+            summary.writing_seconds += time.perf_counter() - writing
             bar.update(1)
             if summary.failures_in_a_row >= give_up_after:
                 break
     finally:
         bar.close()
+        summary.seconds = time.perf_counter() - started
     if summary.failures_in_a_row >= give_up_after:
         for item in items[summary.read :]:
             summary.rejected.append((_source(item), _gave_up(summary)))

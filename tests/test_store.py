@@ -326,6 +326,12 @@ def test_cli_ingest_query_stats(tmp_path: Path) -> None:
     result = diplograph("ingest", str(CORPUS_DIR), "--store", store)
     assert result.returncode == 0, result.stderr
     assert "article/s" in result.stderr and "articles read: 10" in result.stderr
+    timing = re.search(
+        r"time: ([\d.]+) s \(([\d.]+) articles/s\), ([\d.]+) s of it writing", result.stderr
+    )
+    assert timing, result.stderr
+    total, rate, writing = map(float, timing.groups())
+    assert 0 < writing < total and rate == pytest.approx(10 / total, rel=0.05)
     stats = diplograph("stats", "--store", store)
     assert "articles     10" in stats.stdout
     query = (
