@@ -9,8 +9,10 @@ verb "may"). A missing day or month is never filled in: "in 2010" is a
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -108,20 +110,77 @@ def _range_end(start: str, end: str) -> str:
     return start[: 4 - len(end)] + end if len(end) < 4 else end
 
 
+#: Every pattern above matches a year: the patterns only need to run around the years.
+_YEARS = re.compile(_YEAR)
+#: A match holds at most 20 non-space characters before its (first) year: two days, a
+#: dash, a month with its dot, and a comma.
+_BEFORE = re.compile(r"(?:\s*\S){0,20}")
+#: ... and at most 9 after it (" until 1999"): 12 after the end of the year found in its
+#: place, which may begin up to three digits earlier (in "192019" the years found are
+#: "1920", not "2019"); then the window goes on to the end of a word.
+_AFTER = re.compile(r"(?:\s*\S){0,12}\S*")
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Disjoint stretches of ``text`` that hold every match of every pattern.
+
+    Spaces do not count towards the reach (the patterns allow any number). Each stretch
+    ends before a space or at the end of the text, so that a pattern searched with
+    ``endpos`` there finds what it finds in the whole text: a word boundary and the
+    lookahead take a space and the end alike, and ``pos`` leaves the text before it in
+    view of word boundaries and lookbehinds.
+    """
+    windows: list[tuple[int, int]] = []
+    backwards = ""
+    for m in _YEARS.finditer(text):
+        if not backwards:
+            backwards = text[::-1]  # to walk left with a forward match
+        begin = m.start() - _reach(_BEFORE, backwards, len(text) - m.start())
+        end = m.end() + _reach(_AFTER, text, m.end())
+        if windows and begin <= windows[-1][1]:
+            last = windows[-1]
+            windows[-1] = (min(begin, last[0]), max(end, last[1]))
+        else:
+            windows.append((begin, end))
+    return windows
+
+
+def _reach(walk: re.Pattern[str], text: str, pos: int) -> int:
+    """How many characters ``walk`` goes over from ``pos`` on."""
+    m = walk.match(text, pos)
+    return m.end() - pos if m else 0
+
+
 def find_dates(text: str) -> list[DateSpan]:
     """All date expressions in ``text``, longest match first, without overlaps."""
-    taken: list[tuple[int, int]] = []
+    # The spans kept so far, disjoint and in text order: their ends are in order too.
+    begins: list[int] = []
+    ends: list[int] = []
     found: list[DateSpan] = []
+    # Each pattern takes a tenth of a millisecond over a 5 KB article; finding its years
+    # takes a fifth of that, and the text around them is a small part of it.
+    windows = _windows(text)
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
+        for m in _finditer(pattern, text, windows):
             b, e = m.span()
-            if any(b < te and tb < e for tb, te in taken):
+            # Only the last span kept that begins before ``e`` may reach past ``b``.
+            k = bisect.bisect_left(begins, e)
+            if k and ends[k - 1] > b:
                 continue
             span = _to_span(kind, m)
             if span is not None:
-                taken.append((b, e))
+                begins.insert(k, b)
+                ends.insert(k, e)
                 found.append(span)
     return sorted(found, key=lambda s: s.begin)
+
+
+def _finditer(
+    pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, searching only the windows."""
+    for begin, end in windows:
+        yield from pattern.finditer(text, begin, end)
 
 
 def _to_span(kind: str, m: re.Match[str]) -> DateSpan | None:

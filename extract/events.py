@@ -8,7 +8,9 @@ or treaty it concerns. Generic plurals ("numerous international meetings") are n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
+
+from spacy.tokens import Token
 
 from extract.dates import Date
 from extract.facts import Event, Membership
@@ -31,6 +33,10 @@ NEGATIONS = frozenset({"not", "n't", "never", "no"})
 GATHERINGS = {"summit": "Summit", "conference": "Conference", "meeting": "Meeting"}
 DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "their", "his", "her"})
 EXPO = re.compile(r"\b(?:EXPO|Expo)[- ]?((?:19|20)\d\d)\b")
+RENAMING = frozenset({"rename", "change", "adopt"})
+TALKS = frozenset({"talks", "negotiations", "negotiation"})
+AGREEMENTS = frozenset({"agreement", "accord"})
+INDEPENDENCE = frozenset({"independence", "independent"})
 
 
 def _date(s: Sentence, anchor: Ent | Trigger) -> Date | None:
@@ -57,19 +63,31 @@ def _location(s: Sentence, near: int, within: int = 1000) -> str | None:
 
 
 def _negated(s: Sentence, i: int) -> bool:
-    return any(t.lower_ in NEGATIONS for t in s.doc[max(s.start, i - 6) : i])
+    return any(w in NEGATIONS for w in s.words.lower[max(s.start, i - 6) : i])
+
+
+def _tokens(s: Sentence, forms: list[str], wanted: Container[str]) -> Iterator[Token]:
+    """The tokens of the sentence whose form (``s.words.lower`` or ``.lemma``) is wanted.
+
+    The rules below only look further at such words, so only those become ``Token``s
+    (a ``Token`` for every word of every sentence cost more than the rules' own work).
+    """
+    doc = s.doc
+    for i in range(s.start, s.end):
+        if forms[i] in wanted:
+            yield doc[i]
 
 
 def gatherings(s: Sentence) -> Iterator[Event]:
     """Summits and conferences: 'Lima hosted the APEC summit in November 2016'."""
     doc = s.doc
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lower, GATHERINGS):
         kind = GATHERINGS.get(tok.lower_)
         if kind is None or s.ent_at(tok.i) is not None:
             continue
         i = tok.i
         if kind == "Meeting" and any(
-            x.lower_ in {"leaders", "leaders'", "heads"} for x in s.doc[max(s.start, i - 3) : i]
+            w in {"leaders", "leaders'", "heads"} for w in s.words.lower[max(s.start, i - 3) : i]
         ):
             kind = "Summit"  # "the APEC leaders' meeting" is a summit
         if hedged(s, i - 6, i):
@@ -112,7 +130,7 @@ def gatherings(s: Sentence) -> Iterator[Event]:
 
 def meetings(s: Sentence) -> Iterator[Event]:
     """'The presidents of the United States and Russia met in Geneva on 16 June 2021'."""
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lemma, {"meet"}):
         if tok.lemma_ != "meet" or tok.lower_ in {"meet", "meeting"} or _negated(s, tok.i):
             continue
         if hedged(s, tok.i - 4, tok.i):
@@ -153,11 +171,10 @@ def _any_city(s: Sentence) -> str | None:
 
 def renamings(s: Sentence) -> Iterator[Event]:
     """'the Organization of the Islamic Conference changed its name', 'was renamed'."""
-    doc = s.doc
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lemma, RENAMING):
         hit = tok.lemma_ == "rename" or (
             tok.lemma_ in {"change", "adopt"}
-            and any(t.lower_ == "name" for t in doc[tok.i : tok.i + 4])
+            and any(w == "name" for w in s.words.lower[tok.i : tok.i + 4])
         )
         if not hit or _negated(s, tok.i) or hedged(s, tok.i - 3, tok.i):
             continue
@@ -183,8 +200,8 @@ def renamings(s: Sentence) -> Iterator[Event]:
 def talks(s: Sentence) -> Iterator[Event]:
     """Talks in a place: 'a further round of talks on Syria opened in Geneva'."""
     doc = s.doc
-    for tok in s.tokens:
-        if tok.lower_ not in {"talks", "negotiations", "negotiation"}:
+    for tok in _tokens(s, s.words.lower, TALKS):
+        if tok.lower_ not in TALKS:
             continue
         if tok.lower_ == "negotiation" and not (
             tok.i + 1 < s.end and doc[tok.i + 1].lower_ in {"platform", "round", "process"}
@@ -204,11 +221,10 @@ def talks(s: Sentence) -> Iterator[Event]:
 def agreements(s: Sentence) -> Iterator[Event]:
     """Agreements reached in a place or on a date: 'the sides agreed a truce in Minsk'."""
     doc = s.doc
-    lemmas = {t.lemma_ for t in s.span}
-    if not lemmas & {"reach", "conclude", "strike", "sign"}:
+    if not s.lemmas & {"reach", "conclude", "strike", "sign"}:
         return
-    for tok in s.tokens:
-        if tok.lower_ not in {"agreement", "accord"} or s.ent_at(tok.i) is not None:
+    for tok in _tokens(s, s.words.lower, AGREEMENTS):
+        if tok.lower_ not in AGREEMENTS or s.ent_at(tok.i) is not None:
             continue
         if _negated(s, tok.i) or hedged(s, tok.i - 4, tok.i):
             continue
@@ -488,7 +504,7 @@ PROPOSAL_OBJECTS = frozenset(
 def proposals(s: Sentence) -> Iterator[Event]:
     """Proposals: 'the president proposed setting up a regional security forum'."""
     doc = s.doc
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lemma, PROPOSE):
         if tok.lemma_ not in PROPOSE:
             continue
         j = tok.i + 1
@@ -538,7 +554,7 @@ INDEPENDENCE_VERBS = frozenset(
 def independence(s: Sentence, main: str | None) -> Iterator[Event]:
     """Independence: 'Namibia gained independence on 21 March 1990'."""
     doc = s.doc
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lower, INDEPENDENCE):
         if tok.lower_ == "independent" and tok.i > s.start:
             # "proclaimed itself an independent state on December 16, 1991"
             left = {t.lemma_ for t in doc[max(s.start, tok.i - 4) : tok.i]}
@@ -588,7 +604,7 @@ MOVE = frozenset({"transfer", "move", "relocation", "relocate", "moving", "trans
 def capital_moves(s: Sentence, main: str | None) -> Iterator[Event]:
     """Relocations of a capital: 'Brazil moved its capital inland to Brasilia in 1960'."""
     doc = s.doc
-    for tok in s.tokens:
+    for tok in _tokens(s, s.words.lemma, MOVE):
         if tok.lemma_ not in MOVE:
             continue
         window = doc[tok.i + 1 : min(s.end, tok.i + 5)]
@@ -630,23 +646,24 @@ def events(
 ) -> Iterator[Event]:
     """All events the sentence states (besides those implied by memberships)."""
     lowers, lemmas = s.lowers, s.lemmas
-    if lowers & set(GATHERINGS):
+    if not lowers.isdisjoint(GATHERINGS):
         yield from gatherings(s)
     if "meet" in lemmas:
         yield from meetings(s)
     if "expo" in s.text.lower():
         yield from exhibitions(s)
-    if lemmas & {"rename", "change", "adopt"}:
+    if not lemmas.isdisjoint(RENAMING):
         yield from renamings(s)
-    if lowers & {"talks", "negotiations", "negotiation"}:
+    if not lowers.isdisjoint(TALKS):
         yield from talks(s)
-    if lowers & {"agreement", "accord"}:
+    if not lowers.isdisjoint(AGREEMENTS):
         yield from agreements(s)
-    yield from signings(s, triggers)
-    yield from foundings(s, triggers, found)
-    if lemmas & PROPOSE:
+    if triggers:
+        yield from signings(s, triggers)
+        yield from foundings(s, triggers, found)
+    if not lemmas.isdisjoint(PROPOSE):
         yield from proposals(s)
-    if lowers & {"independence", "independent"}:
+    if not lowers.isdisjoint(INDEPENDENCE):
         yield from independence(s, main)
     if "capital" in lowers:
         yield from capital_moves(s, main)

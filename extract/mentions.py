@@ -8,17 +8,16 @@ dates with their token positions.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy
-from spacy.attrs import LEMMA, LOWER
 from spacy.tokens import Doc, Span, Token
 
 from extract.dates import DateSpan, find_dates
 from extract.gazetteer import Gazetteer
-from extract.nlp import span_text
+from extract.nlp import Entity, Words, doc_text, doc_words, span_text
 
 #: Nouns after a demonym that make it stand for the state ("the Kazakh government").
 STATE_NOUNS = frozenset(
@@ -89,10 +88,10 @@ class Sentence:
     def text(self) -> str:
         return span_text(self.span)
 
-    def lower_ids(self) -> list[int]:
-        """The lower-case form of each token (string ids), from the doc's arrays."""
-        forms = _forms(self.span.doc)
-        return forms[self.span.start : self.span.end, 0].tolist()
+    @cached_property
+    def words(self) -> Words:
+        """The doc's tokens as strings, by doc-absolute index: ``words.lower[i]``..."""
+        return doc_words(self.span.doc)
 
     @property
     def start(self) -> int:
@@ -154,25 +153,14 @@ _NOT_FIRST_NAMES = frozenset(
 )
 
 
-def _forms(doc: Doc) -> numpy.ndarray:
-    """LOWER and LEMMA of every token of the doc, read once."""
-    if "dg_forms" not in doc.user_data:
-        doc.user_data["dg_forms"] = doc.to_array([LOWER, LEMMA])
-    return doc.user_data["dg_forms"]
-
-
 def word_forms(sent: Span) -> tuple[set[str], set[str]]:
     """Lower-case forms and lemmas of a sentence, read from the doc's arrays.
 
     Creating spaCy Token objects is the costly part of the rules; the arrays are read once
     per article.
     """
-    doc = sent.doc
-    forms = _forms(doc)[sent.start : sent.end]
-    strings = doc.vocab.strings
-    lowers = {strings[x] for x in set(forms[:, 0].tolist())}
-    lemmas = {strings[x] for x in set(forms[:, 1].tolist())}
-    return lowers, lemmas
+    w = doc_words(sent.doc)
+    return set(w.lower[sent.start : sent.end]), set(w.lemma[sent.start : sent.end])
 
 
 def person_key(name: str) -> str:
@@ -181,7 +169,9 @@ def person_key(name: str) -> str:
     return f"person:{slug}"
 
 
-def main_country(doc: Doc, gaz: Gazetteer, ents: list[Span] | None = None) -> str | None:
+def main_country(
+    doc: Doc, gaz: Gazetteer, ents: list[Span] | list[Entity] | None = None
+) -> str | None:
     """The country the article mentions most (at least twice), or None."""
     counts: dict[str, int] = {}
     for e in doc.ents if ents is None else ents:
@@ -228,10 +218,11 @@ def resolve_sentence(
     gaz: Gazetteer,
     main: str | None,
     ctx: Context,
-    spans: list[Span] | None = None,
+    spans: list[Span] | list[Entity] | None = None,
     dates: list[DateSpan] | None = None,
 ) -> Sentence:
-    """Resolve a sentence's entities, anaphors and dates."""
+    """Resolve a sentence's entities (``spans``: its entities, else ``sent.ents``),
+    anaphors and dates."""
     doc = sent.doc
     people = ctx.people
     ctx.sentence_index += 1
@@ -243,7 +234,7 @@ def resolve_sentence(
             if resolved:
                 ents.append(resolved)
         elif e.label_ == "PERSON":
-            ents.append(_person(e, people))
+            ents.append(_person(e, people, doc))
         elif e.label_ == "CITY":
             ents.append(_city(doc, e, gaz))
         else:
@@ -267,32 +258,32 @@ def _org_references(sent: Span, ctx: Context, taken: set[int], ents: list[Ent]) 
     then the last two sentences)."""
     recent = ctx.last_org if ctx.sentence_index - ctx.last_org_sentence <= 2 else None
     doc = sent.doc
+    w = doc_words(doc)
     out = []
-    for tok in sent:
-        i = tok.i
-        if tok.lower_ in ORG_NOUNS and i > sent.start and i not in taken:
-            prev = doc[i - 1].lower_
-            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    for i in range(sent.start, sent.end):
+        if w.lower[i] in ORG_NOUNS and i > sent.start and i not in taken:
+            prev = w.lower[i - 1]
+            nxt = w.lower[i + 1] if i + 1 < len(doc) else ""
             here = [e.key for e in ents if e.label == "ORG" and not e.implicit and e.end <= i]
             target = here[-1] if here else recent
             if target and prev == "the" and nxt not in {"of", "'s"}:
-                out.append(Ent(i - 1, i + 1, "ORG", target, doc[i - 1 : i + 1].text, True))
+                out.append(Ent(i - 1, i + 1, "ORG", target, w.span_text(doc, i - 1, i + 1), True))
     return out
 
 
-def _demonym(doc: Doc, e: Span, gaz: Gazetteer) -> Ent | None:
+def _demonym(doc: Doc, e: Span | Entity, gaz: Gazetteer) -> Ent | None:
     """'Kazakh leader' -> the country; 'the Kazakh capital' -> its capital city."""
-    nxt = doc[e.end] if e.end < len(doc) else None
-    if nxt is None:
+    if e.end >= len(doc):
         return None
-    if nxt.lower_ == "capital" and e.ent_id_ in gaz.capitals:
+    w = doc_words(doc)
+    if w.lower[e.end] == "capital" and e.ent_id_ in gaz.capitals:
         return Ent(e.start, e.end + 1, "CITY", gaz.capitals[e.ent_id_], e.text, implicit=True)
-    if nxt.text in STATE_NOUNS or nxt.lower_ in STATE_NOUNS:
+    if w.text[e.end] in STATE_NOUNS or w.lower[e.end] in STATE_NOUNS:
         return Ent(e.start, e.end, "COUNTRY", e.ent_id_, e.text, implicit=True)
     return None
 
 
-def _person(e: Span, people: dict[str, str]) -> Ent:
+def _person(e: Span | Entity, people: dict[str, str], doc: Doc) -> Ent:
     """A person; a lone surname joins the full name seen earlier in the article."""
     name = e.text
     if " " not in name:
@@ -302,7 +293,7 @@ def _person(e: Span, people: dict[str, str]) -> Ent:
                 break
         else:
             # "Nursultan Nazarbayev" written elsewhere in the article without a title.
-            m = re.search(rf"\b([A-Z][a-z]+) {re.escape(name)}\b", e.doc.text)
+            m = re.search(rf"\b([A-Z][a-z]+) {re.escape(name)}\b", doc_text(doc))
             if m and m.group(1) not in _NOT_FIRST_NAMES:
                 name = f"{m.group(1)} {name}"
     key = person_key(name)
@@ -310,15 +301,14 @@ def _person(e: Span, people: dict[str, str]) -> Ent:
     return Ent(e.start, e.end, "PERSON", key, name)
 
 
-def _city(doc: Doc, e: Span, gaz: Gazetteer) -> Ent:
+def _city(doc: Doc, e: Span | Entity, gaz: Gazetteer) -> Ent:
     """A city; a capital used as the actor of a sentence stands for its country."""
-    prev = doc[e.start - 1] if e.start > 0 else None
-    is_location = prev is not None and prev.text in PREPOSITIONS
+    w = doc_words(doc)
+    is_location = e.start > 0 and w.text[e.start - 1] in PREPOSITIONS
     country = gaz.capital_of.get(e.ent_id_)
-    nxt = doc[e.end] if e.end < len(doc) else None
     # "Astana took practical measures": metonymy only when the city is followed by a
     # verb-like word, not when it names a place ("the new capital Astana is a city").
-    acts = nxt is not None and nxt.lemma_ in {"take", "join", "sign", "propose", "call"}
+    acts = e.end < len(doc) and w.lemma[e.end] in {"take", "join", "sign", "propose", "call"}
     if country and not is_location and acts:
         return Ent(e.start, e.end, "COUNTRY", country, e.text, implicit=True)
     return Ent(e.start, e.end, "CITY", e.ent_id_, e.text)
@@ -328,23 +318,23 @@ def _anaphors(sent: Span, main: str, taken: set[int]) -> list[Ent]:
     """'the Republic', 'the country', 'our state', sentence-initial 'It'."""
     found: list[Ent] = []
     doc = sent.doc
-    for tok in sent:
-        i = tok.i
+    w = doc_words(doc)
+    for i in range(sent.start, sent.end):
         if i in taken:
             continue
-        if tok.text in ANAPHOR_NOUNS and i > sent.start and doc[i - 1].lower_ == "the":
+        text = w.text[i]
+        if text in ANAPHOR_NOUNS and i > sent.start and w.lower[i - 1] == "the":
             # "the country's" / "the Republic" but not "the country of Chad".
-            nxt = doc[i + 1] if i + 1 < len(doc) else None
-            if nxt is not None and nxt.lower_ == "of":
+            if i + 1 < len(doc) and w.lower[i + 1] == "of":
                 continue
-            found.append(Ent(i - 1, i + 1, "COUNTRY", main, doc[i - 1 : i + 1].text, True))
-        elif tok.lower_ == "state" and i > sent.start and doc[i - 1].lower_ == "our":
-            found.append(Ent(i - 1, i + 1, "COUNTRY", main, doc[i - 1 : i + 1].text, True))
-        elif tok.text == "It" and i == _first_word(sent):
-            found.append(Ent(i, i + 1, "COUNTRY", main, tok.text, True))
-        elif tok.text == "it" and i > sent.start and _after_opening_date(sent, i):
+            found.append(Ent(i - 1, i + 1, "COUNTRY", main, w.span_text(doc, i - 1, i + 1), True))
+        elif w.lower[i] == "state" and i > sent.start and w.lower[i - 1] == "our":
+            found.append(Ent(i - 1, i + 1, "COUNTRY", main, w.span_text(doc, i - 1, i + 1), True))
+        elif text == "It" and i == _first_word(sent):
+            found.append(Ent(i, i + 1, "COUNTRY", main, text, True))
+        elif text == "it" and i > sent.start and _after_opening_date(sent, i):
             # "In 1952 it co-founded the Nordic Council"
-            found.append(Ent(i, i + 1, "COUNTRY", main, tok.text, True))
+            found.append(Ent(i, i + 1, "COUNTRY", main, text, True))
     return found
 
 
@@ -364,20 +354,16 @@ def _first_word(sent: Span) -> int:
 def _capital_of(sent: Span, gaz: Gazetteer, ents: list[Ent]) -> list[Ent]:
     """'the capital of Kazakhstan' -> the capital city."""
     doc = sent.doc
+    w = doc_words(doc)
     out = []
     for e in ents:
         if e.label != "COUNTRY":
             continue
-        if (
-            e.start >= 3
-            and doc[e.start - 1].lower_ == "of"
-            and doc[e.start - 2].lower_ == "capital"
-        ):
+        if e.start >= 3 and w.lower[e.start - 1] == "of" and w.lower[e.start - 2] == "capital":
             city = gaz.capitals.get(e.key)
             if city:
-                out.append(
-                    Ent(e.start - 2, e.end, "CITY", city, doc[e.start - 2 : e.end].text, True)
-                )
+                text = w.span_text(doc, e.start - 2, e.end)
+                out.append(Ent(e.start - 2, e.end, "CITY", city, text, True))
     # The capital phrase replaces the country mention inside it.
     for c in out:
         ents[:] = [e for e in ents if not (c.start <= e.start and e.end <= c.end)]
@@ -395,8 +381,26 @@ def _dates(sent: Span, found: list[DateSpan] | None = None) -> list[DateMention]
         ]
     out = []
     for d in found:
-        span = doc.char_span(d.begin, d.end, alignment_mode="expand")
-        if span is None or span.start < sent.start or span.end > sent.end:
+        span = _expand(doc, d.begin, d.end)
+        if span is None or span[0] < sent.start or span[1] > sent.end:
             continue
-        out.append(DateMention(span.start, span.end, d))
+        out.append(DateMention(span[0], span[1], d))
     return out
+
+
+def _expand(doc: Doc, begin: int, end: int) -> tuple[int, int] | None:
+    """The token range of ``doc.char_span(begin, end, alignment_mode="expand")``."""
+    w = doc_words(doc)
+    first, last = _token_at(doc, begin), _token_at(doc, end - 1)
+    if first < 0 or last < 0:
+        return None
+    if begin == w.end[first]:  # the whitespace after a token is not part of it
+        first += 1
+    return first, last + 1
+
+
+def _token_at(doc: Doc, char: int) -> int:
+    """The token whose text or trailing whitespace holds character ``char``, else -1."""
+    if not 0 <= char < len(doc_text(doc)):
+        return -1
+    return bisect.bisect_right(doc_words(doc).begin, char) - 1

@@ -19,16 +19,27 @@ import itertools
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import NamedTuple
 
 import numpy
 import spacy
-from spacy.attrs import IDX, IS_PUNCT, LEMMA, ORTH, SENT_START
+from spacy.attrs import (
+    ENT_ID,
+    ENT_IOB,
+    ENT_TYPE,
+    IDX,
+    IS_PUNCT,
+    LEMMA,
+    LENGTH,
+    LOWER,
+    ORTH,
+    SENT_START,
+)
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import EntityRuler, Sentencizer
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from extract.gazetteer import Gazetteer
@@ -136,7 +147,7 @@ def sentences(doc: Doc) -> Doc:
     if not n:
         return doc
     table = doc.to_array([ORTH, IS_PUNCT, IDX])
-    final = numpy.isin(table[:, 0], _punct_ids(doc.vocab))
+    final = _isin(table[:, 0], _punct_ids(doc.vocab))
     word = ~(final | table[:, 1].astype(bool))
     seen = numpy.cumsum(final)
     words = numpy.nonzero(word)[0]
@@ -154,7 +165,14 @@ def sentences(doc: Doc) -> Doc:
 
 @cache
 def _punct_ids(vocab: Vocab) -> numpy.ndarray:
-    return numpy.array([vocab.strings.add(c) for c in PUNCT_CHARS], dtype="uint64")
+    return numpy.unique(numpy.array([vocab.strings.add(c) for c in PUNCT_CHARS], dtype="uint64"))
+
+
+def _isin(values: numpy.ndarray, ids: numpy.ndarray) -> numpy.ndarray:
+    """``numpy.isin(values, ids)`` for sorted ``ids``, by binary search: ``numpy.isin``
+    sorts both arrays when there are more than a few dozen ids."""
+    at = numpy.minimum(numpy.searchsorted(ids, values), len(ids) - 1)
+    return ids[at] == values
 
 
 @Language.factory("dg_lemmas")
@@ -195,8 +213,15 @@ class GazetteerRuler(EntityRuler):
 
     The same choice as EntityRuler (longest match first, then leftmost; a match whose first
     or last token is taken is dropped), without checking every matched token for an
-    existing entity, which costs a Python ``Token`` per token of every match.
+    existing entity, which costs a Python ``Token`` per token of every match; and the
+    entities are written to the token arrays (:func:`set_entities`), not built as ``Span``s.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: match id -> string ids of its label and entity id (a match id is the hash of
+        #: both together, so the pair never changes)
+        self._label_ids: dict[int, tuple[int, int]] = {}
 
     def _require_patterns(self) -> None:
         # EntityRuler counts every pattern (len(self)) on every Doc to warn when there
@@ -212,13 +237,78 @@ class GazetteerRuler(EntityRuler):
         for match_id, start, end in matches:
             if start in taken or end - 1 in taken:
                 continue
+            spans.append((start, end, *self._label_and_id(doc, match_id)))
+            taken.update(range(start, end))
+        set_entities(doc, spans)
+
+    def _label_and_id(self, doc: Doc, match_id: int) -> tuple[int, int]:
+        """The string ids of a match's entity label and id, as ``Span`` would store them."""
+        found = self._label_ids.get(match_id)
+        if found is None:
             if match_id in self._ent_ids:
                 label, ent_id = self._ent_ids[match_id]
-                spans.append(Span(doc, start, end, label=label, span_id=ent_id))
+                # (added to the vocabulary once: every doc of the pipeline shares it)
+                found = doc.vocab.strings.add(label), doc.vocab.strings.add(ent_id)
+            elif match_id in doc.vocab.strings:
+                found = match_id, 0
             else:
-                spans.append(Span(doc, start, end, label=match_id))
-            taken.update(range(start, end))
-        doc.ents = spans
+                raise ValueError(f"unknown entity label {match_id}")  # as Span would
+            self._label_ids[match_id] = found
+        return found
+
+
+#: An entity as token offsets and string ids: (start, end, label, id).
+EntityIds = tuple[int, int, int, int]
+
+_ENT_ATTRS = [ENT_IOB, ENT_TYPE, ENT_ID]
+_B, _I, _O = 3, 1, 2  # ENT_IOB values
+
+
+def entity_ids(doc: Doc) -> list[EntityIds]:
+    """The spans of ``doc.ents``, read from the token arrays.
+
+    ``Doc.ents`` builds a ``Span`` per entity, and each ``Span`` builds ``Token``s. As there,
+    an entity begins at a B token with a label and goes on over the I tokens after it; its
+    label and id are those of its first token.
+    """
+    if not len(doc):
+        return []
+    table = doc.to_array(_ENT_ATTRS)
+    iob = table[:, 0]
+    begins = numpy.nonzero((iob == _B) & (table[:, 1] != 0))[0]
+    stops = numpy.append(numpy.nonzero(iob != _I)[0], len(doc))
+    ends = stops[numpy.searchsorted(stops, begins, side="right")]
+    labels, ids = table[begins, 1], table[begins, 2]
+    return list(zip(begins.tolist(), ends.tolist(), labels.tolist(), ids.tolist(), strict=True))
+
+
+def set_entities(doc: Doc, spans: list[EntityIds]) -> None:
+    """``doc.ents = spans`` for disjoint spans, written to the token arrays.
+
+    As ``Doc.ents`` sets them (without building a ``Span`` per entity): every other token is
+    outside any entity, and a span without an id leaves its tokens' ids as they were.
+    """
+    n = len(doc)
+    iob = numpy.full(n, _O, dtype="uint64")
+    labels = numpy.zeros(n, dtype="uint64")
+    ids = doc.to_array(ENT_ID)
+    kept = [span for span in spans if span[2]]  # Doc.set_ents ignores spans without a label
+    if kept:
+        table = numpy.array(kept, dtype="uint64")
+        starts = table[:, 0].astype("intp")
+        lengths = table[:, 1].astype("intp") - starts
+        # The index of every token of every span: each span's start, counted up.
+        offsets = numpy.arange(int(lengths.sum())) - numpy.repeat(
+            numpy.cumsum(lengths) - lengths, lengths
+        )
+        tokens = numpy.repeat(starts, lengths) + offsets
+        iob[tokens] = _I
+        iob[starts] = _B
+        labels[tokens] = numpy.repeat(table[:, 2], lengths)
+        span_ids = numpy.repeat(table[:, 3], lengths)
+        named = span_ids != 0
+        ids[tokens[named]] = span_ids[named]
+    doc.from_array(_ENT_ATTRS, numpy.stack([iob, labels, ids], axis=1))
 
 
 _NEWLINES = re.compile(r"\n\s*")
@@ -226,24 +316,33 @@ _NEWLINES = re.compile(r"\n\s*")
 
 @Language.component("dg_people")
 def people(doc: Doc) -> Doc:
-    """Add PERSON entities after titles: 'President Nursultan Nazarbayev'."""
-    orths = doc.to_array([ORTH])
-    candidates = [int(i) for i in numpy.nonzero(numpy.isin(orths, _title_ids(doc.vocab)))[0]]
+    """Add PERSON entities after titles: 'President Nursultan Nazarbayev'.
+
+    The entities are read from and written to the token arrays (:func:`entity_ids`,
+    :func:`set_entities`): reading and setting ``doc.ents`` builds a ``Span`` per entity.
+    """
+    orths = doc.to_array(ORTH)
+    candidates = numpy.nonzero(_isin(orths, _title_ids(doc.vocab)))[0].tolist()
     if not candidates:
         return doc  # no title, no person (the ruler finds none): the entities stand
-    spans = list(doc.ents)
-    taken = {i for e in spans for i in range(e.start, e.end)}
+    n = len(doc)
+    orth_ids = orths.tolist()
+    titles = set(_title_ids(doc.vocab).tolist())
+    person = doc.vocab.strings.add("PERSON")
+    spans = entity_ids(doc)
+    taken = {i for start, end, _, _ in spans for i in range(start, end)}
+    new: list[EntityIds] = []
     for i in candidates:
         if i in taken:
             continue
-        if i + 1 < len(doc):
+        if i + 1 < n:
             j = i + 1
             # Skip "Foreign" in "Prime Minister", "Foreign Minister ..." chains.
-            while j < len(doc) and doc[j].text in PERSON_TITLES:
+            while j < n and orth_ids[j] in titles:
                 j += 1
             k = j
             while (
-                k < len(doc)
+                k < n
                 and k - j < 3
                 and doc[k].is_title
                 and doc[k].is_alpha
@@ -252,21 +351,36 @@ def people(doc: Doc) -> Doc:
             ):
                 k += 1
             if k > j:
-                spans.append(Span(doc, j, k, label="PERSON"))
+                new.append((j, k, person, 0))
                 taken.update(range(j, k))
+    spans.extend(new)
     # Later bare surnames of people already named: "... Nazarbayev proposed".
-    surnames = {doc[e.end - 1].orth for e in spans if e.label_ == "PERSON" and len(e) > 1}
+    surnames = {
+        orth_ids[end - 1] for start, end, label, _ in spans if label == person and end - start > 1
+    }
     if surnames:
         for i in numpy.nonzero(numpy.isin(orths, list(surnames)))[0]:
             if int(i) not in taken:
-                spans.append(Span(doc, int(i), int(i) + 1, label="PERSON"))
-    doc.ents = filter_spans(spans)
+                spans.append((int(i), int(i) + 1, person, 0))
+    set_entities(doc, _filter_spans(spans))
     return doc
+
+
+def _filter_spans(spans: list[EntityIds]) -> list[EntityIds]:
+    """spaCy's ``filter_spans``: the (first) longest of overlapping spans, in text order."""
+    ordered = sorted(spans, key=lambda span: (span[1] - span[0], -span[0]), reverse=True)
+    result, seen = [], set()
+    for span in ordered:
+        start, end = span[0], span[1]
+        if start not in seen and end - 1 not in seen:  # its first and last tokens decide
+            result.append(span)
+            seen.update(range(start, end))
+    return sorted(result, key=lambda span: span[0])
 
 
 @cache
 def _title_ids(vocab: Vocab) -> numpy.ndarray:
-    return numpy.array([vocab.strings.add(t) for t in PERSON_TITLES], dtype="uint64")
+    return numpy.unique(numpy.array([vocab.strings.add(t) for t in PERSON_TITLES], dtype="uint64"))
 
 
 def _ruler_patterns(gaz: Gazetteer) -> list[dict]:
@@ -291,6 +405,94 @@ _TEXT = "dg_text"
 def span_text(span: Span) -> str:
     """``span.text`` without building a ``Token`` per token."""
     return doc_text(span.doc)[span.start_char : span.end_char]
+
+
+#: Strings by their id: a StringStore lookup decodes a new ``str`` every time, and the same
+#: words come back in every article. An id is the hash of its string, the same in every
+#: vocabulary, so one table serves them all; it is emptied when it grows past _MAX_STRINGS.
+_STRINGS: dict[int, str] = {}
+_MAX_STRINGS = 200_000
+
+
+def strings(vocab: Vocab, ids: list[int]) -> list[str]:
+    """The strings of string ids (``vocab.strings[i]`` for each)."""
+    known = _STRINGS
+    try:
+        return [known[i] for i in ids]
+    except KeyError:
+        if len(known) > _MAX_STRINGS:
+            known.clear()
+        found = []
+        for i in ids:
+            text = known.get(i)
+            if text is None:
+                text = known[i] = vocab.strings[i]
+            found.append(text)
+        return found
+
+
+class Words(NamedTuple):
+    """What the rules read of each token of a doc, by token index: its text, lower-case
+    form and lemma, and where it begins and ends in the doc's text.
+
+    A ``Token`` is a new Python object each time one is asked for, and each of its string
+    attributes a StringStore lookup: the rules looked at tokens a few thousand times per
+    article. (A tuple of lists, so that the Doc's ``user_data`` stays serializable.)
+    """
+
+    text: list[str]
+    lower: list[str]
+    lemma: list[str]
+    begin: list[int]
+    end: list[int]
+
+    def span_text(self, doc: Doc, start: int, end: int) -> str:
+        """``doc[start:end].text``."""
+        return doc_text(doc)[self.begin[start] : self.end[end - 1]] if end > start else ""
+
+
+_WORDS = "dg_words"
+
+
+def doc_words(doc: Doc) -> Words:
+    """The :class:`Words` of a doc, read once."""
+    found = doc.user_data.get(_WORDS)
+    if not isinstance(found, Words):  # (a Doc read back from bytes has a list there)
+        table = doc.to_array([ORTH, LOWER, LEMMA, IDX, LENGTH])
+        begin = table[:, 3].tolist()
+        found = Words(
+            strings(doc.vocab, table[:, 0].tolist()),
+            strings(doc.vocab, table[:, 1].tolist()),
+            strings(doc.vocab, table[:, 2].tolist()),
+            begin,
+            (table[:, 3] + table[:, 4]).tolist(),
+        )
+        doc.user_data[_WORDS] = found
+    return found
+
+
+class Entity(NamedTuple):
+    """An entity of a doc, with the attributes of its ``Span`` that the rules read."""
+
+    start: int
+    end: int
+    label_: str
+    ent_id_: str
+    text: str
+
+
+def entities(doc: Doc) -> list[Entity]:
+    """``doc.ents``, without a ``Span`` (and its ``Token``s) per entity."""
+    spans = entity_ids(doc)
+    if not spans:
+        return []
+    w = doc_words(doc)
+    labels = strings(doc.vocab, [label for _, _, label, _ in spans])
+    ids = strings(doc.vocab, [ent_id for _, _, _, ent_id in spans])
+    return [
+        Entity(start, end, label, ent_id, w.span_text(doc, start, end))
+        for (start, end, _, _), label, ent_id in zip(spans, labels, ids, strict=True)
+    ]
 
 
 class KeepText:

@@ -21,7 +21,7 @@ from extract.facts import Event, Facts, Membership
 from extract.gazetteer import Gazetteer
 from extract.gazetteer import load as load_gazetteer
 from extract.mentions import Context, main_country, resolve_sentence
-from extract.nlp import doc_text, pipeline, span_text, trigger_matcher
+from extract.nlp import Entity, doc_text, entities, pipeline, span_text, trigger_matcher
 from extract.reader import Article
 
 #: Lines that are web-page furniture, not article text.
@@ -64,13 +64,13 @@ def facts_from_doc(doc: Doc) -> Facts:
     """Run the rules over every sentence of a processed article."""
     gaz = load_gazetteer()
     matcher = trigger_matcher()
-    all_ents = list(doc.ents)
+    all_ents = entities(doc)
     main = main_country(doc, gaz, all_ents)
     facts = Facts(main_country=main)
     # Sentence spans from the boundary flags (Doc.sents builds every token on the way).
     flags = doc.to_array([SENT_START])
     starts = [0, *(int(i) for i in numpy.nonzero(flags == 1)[0] if i > 0)] if len(doc) else []
-    sents = [doc[a:b] for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
+    sents = [Span(doc, a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
 
     def index(token: int) -> int:
         return bisect.bisect_right(starts, token) - 1
@@ -79,7 +79,7 @@ def facts_from_doc(doc: Doc) -> Facts:
     for match_id, start, end in matcher(doc):
         label = doc.vocab.strings[match_id]
         triggers[index(start)].append(rules.Trigger(label, start, end))
-    ents: list[list[Span]] = [[] for _ in sents]
+    ents: list[list[Entity]] = [[] for _ in sents]
     for e in all_ents:
         ents[index(e.start)].append(e)
     dates: list[list[DateSpan]] = [[] for _ in sents]
@@ -92,9 +92,10 @@ def facts_from_doc(doc: Doc) -> Facts:
             continue
         s = resolve_sentence(sent, gaz, main, ctx, ents[i], dates[i])
         found = list(rules.memberships(s, triggers[i], gaz)) if triggers[i] else []
-        found.extend(list(rules.ellipses(s, found)))
-        facts.memberships.extend(found)
-        facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers[i]))
+        if found:  # (ellipses and the events memberships imply need a membership)
+            found.extend(list(rules.ellipses(s, found)))
+            facts.memberships.extend(found)
+            facts.events.extend(rules.events_from_memberships(s, found, gaz, triggers[i]))
         facts.events.extend(event_rules.events(s, triggers[i], found, main, gaz))
     facts.memberships = merge_memberships(facts.memberships)
     facts.events = merge_events(facts.events)

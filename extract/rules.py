@@ -235,17 +235,16 @@ def _mention(s: Sentence) -> Mention:
 
 def countries_before(s: Sentence, i: int, allow_people: bool = False) -> list[Ent]:
     """The coordinated countries acting before token ``i`` in the same clause."""
-    doc = s.doc
+    w = s.words
     j = i - 1
     lower = max(s.start, i - SUBJECT_WINDOW)
     while j >= lower:
-        tok = doc[j]
-        if tok.text in BOUNDARIES:
+        if w.text[j] in BOUNDARIES:
             return []
-        if tok.lower_ in RELATIVES and tok.lower_ != "that":
+        if w.lower[j] in RELATIVES and w.lower[j] != "that":
             # "Poland, which joined NATO": the antecedent is the subject.
             k = j - 1
-            while k >= s.start and doc[k].text == ",":
+            while k >= s.start and w.text[k] == ",":
                 k -= 1
             ante = s.ent_ending_at(k)
             if ante and (ante.label == "COUNTRY" or (allow_people and ante.label == "PERSON")):
@@ -268,7 +267,7 @@ def _is_object_of_preposition(s: Sentence, e: Ent) -> bool:
     """'relations with Russia', 'in Kazakhstan' : not the actor of the clause."""
     if e.start == s.start:
         return False
-    prev = s.doc[e.start - 1].lower_
+    prev = s.words.lower[e.start - 1]
     if prev in {"with", "like", "than", "against", "from", "by", "for", "between", "toward"}:
         return True
     return prev == "in" and e.implicit is False and e.start - 1 > s.start
@@ -276,12 +275,13 @@ def _is_object_of_preposition(s: Sentence, e: Ent) -> bool:
 
 def _extend_left(s: Sentence, first: Ent) -> list[Ent]:
     """Add the countries listed before ``first``: 'Austria, Finland and Sweden'."""
+    text = s.words.text
     group = [first]
     j = first.start - 1
     while j >= s.start:
         glue = False
-        while j >= s.start and s.doc[j].text in LIST_GLUE and s.ent_at(j) is None:
-            glue = glue or s.doc[j].text in {",", "and", "&"}
+        while j >= s.start and text[j] in LIST_GLUE and s.ent_at(j) is None:
+            glue = glue or text[j] in {",", "and", "&"}
             j -= 1
         e = s.ent_ending_at(j) if j >= s.start else None
         if glue and e is not None and e.label == first.label:
@@ -295,7 +295,7 @@ def _extend_left(s: Sentence, first: Ent) -> list[Ent]:
 def countries_after(s: Sentence, i: int) -> list[Ent]:
     """The coordinated countries right after token ``i`` ('admitted Latvia and Estonia')."""
     j = i
-    while j < s.end and s.doc[j].lower_ in {"the", "by", "both"}:
+    while j < s.end and s.words.lower[j] in {"the", "by", "both"}:
         j += 1
     e = s.ent_at(j)
     if e is None or e.label != "COUNTRY":
@@ -305,12 +305,11 @@ def countries_after(s: Sentence, i: int) -> list[Ent]:
 
 def orgs_after(s: Sentence, i: int, window: int = OBJECT_WINDOW) -> list[Ent]:
     """The coordinated organizations or treaties after token ``i`` in the same clause."""
-    doc = s.doc
+    w = s.words
     j = i
     upper = min(s.end, i + window)
     while j < upper:
-        tok = doc[j]
-        if tok.text in BOUNDARIES or tok.lower_ in RELATIVES:
+        if w.text[j] in BOUNDARIES or w.lower[j] in RELATIVES:
             return []
         e = s.ent_at(j)
         if e is not None:
@@ -323,12 +322,13 @@ def orgs_after(s: Sentence, i: int, window: int = OBJECT_WINDOW) -> list[Ent]:
 
 
 def _extend_right(s: Sentence, first: Ent, labels: tuple[str, ...]) -> list[Ent]:
+    text = s.words.text
     group = [first]
     j = first.end
     while j < s.end:
         glue = False
-        while j < s.end and s.doc[j].text in LIST_GLUE and s.ent_at(j) is None:
-            glue = glue or s.doc[j].text in {",", "and", "&", "("}
+        while j < s.end and text[j] in LIST_GLUE and s.ent_at(j) is None:
+            glue = glue or text[j] in {",", "and", "&", "("}
             j += 1
         e = s.ent_at(j) if j < s.end else None
         if glue and e is not None and e.label in labels:
@@ -342,12 +342,12 @@ def _extend_right(s: Sentence, first: Ent, labels: tuple[str, ...]) -> list[Ent]
 
 def hedged(s: Sentence, begin: int, end: int) -> bool:
     """Whether the words in [begin, end) (or just before a bare infinitive) hedge the fact."""
-    doc = s.doc
+    w = s.words
     for k in range(max(s.start, begin), min(end, s.end)):
-        if doc[k].lower_ in CUES or doc[k].lemma_ in {"hope", "plan", "expect", "seek", "intend"}:
+        if w.lower[k] in CUES or w.lemma[k] in {"hope", "plan", "expect", "seek", "intend"}:
             return True
     # "decided to join", "invited to join": the infinitive states an intention.
-    return end - 1 >= s.start and doc[end - 1].lower_ == "to" and end - 1 >= begin
+    return end - 1 >= s.start and w.lower[end - 1] == "to" and end - 1 >= begin
 
 
 #: Words just before the subject that make the whole clause hypothetical or denied.
@@ -360,8 +360,8 @@ def _hedged_before(s: Sentence, subject: list[Ent], trigger: Trigger) -> bool:
     if subject:
         begin = subject[-1].end
         # "If Norway joined the EU": a condition just before the subject.
-        pre = s.doc[max(s.start, subject[0].start - 4) : subject[0].start]
-        if any(t.lower_ in PRE_SUBJECT_CUES for t in pre):
+        pre = s.words.lower[max(s.start, subject[0].start - 4) : subject[0].start]
+        if any(word in PRE_SUBJECT_CUES for word in pre):
             return True
     else:
         begin = trigger.start - 5
@@ -388,15 +388,15 @@ def nearest_date(s: Sentence, anchor: Ent | Trigger) -> DateSpan | None:
 
 def _clause_break(s: Sentence, lo: int, hi: int) -> bool:
     """Whether [lo, hi) crosses into another clause (', and', ';', 'but', 'before')."""
-    doc = s.doc
+    lower = s.words.lower
     for k in range(lo, hi):
-        word = doc[k].lower_
+        word = lower[k]
         if word in BOUNDARIES or word in {"before", "after"}:
             return True
         if (
             word == ","
             and k + 1 < s.end
-            and doc[k + 1].lower_ in {"and", "but", "only", "while", "before", "after", "when"}
+            and lower[k + 1] in {"and", "but", "only", "while", "before", "after", "when"}
         ):
             return True
     return False
@@ -410,7 +410,7 @@ def _date_role(s: Sentence, span: DateSpan | None) -> tuple[Date | None, Date | 
         return span.start, span.end_date
     for d in s.dates:
         if d.span is span and d.start > s.start:
-            if s.doc[d.start - 1].lower_ in {"until", "till", "through"}:
+            if s.words.lower[d.start - 1] in {"until", "till", "through"}:
                 return None, span.start
     return span.start, None
 
@@ -452,7 +452,7 @@ def _make(
 def _role_after(s: Sentence, orgs: list[Ent], default: str) -> str:
     """'joined the ASEAN Regional Forum as an observer' and similar."""
     j = orgs[-1].end
-    words = [t.lower_ for t in s.doc[j : min(s.end, j + 5)]]
+    words = s.words.lower[j : min(s.end, j + 5)]
     if words[:1] == ["as"]:
         rest = " ".join(words[1:])
         if "observer" in rest:
@@ -477,13 +477,13 @@ def _standard(s: Sentence, t: Trigger, role: str) -> tuple[list[Ent], list[Ent]]
 
 def _passive_by(s: Sentence, t: Trigger) -> tuple[list[Ent], list[Ent]] | None:
     """'NATO was joined by Albania', 'OPEC was founded in Baghdad in 1960 by Iran, Iraq ...'."""
-    doc = s.doc
+    w = s.words
     k = t.end
     while k < min(s.end, t.end + 14):
-        if doc[k].lower_ == "by":
+        if w.lower[k] == "by":
             break
         e = s.ent_at(k)
-        if doc[k].text in BOUNDARIES or doc[k].text == "," or (e and e.label != "CITY"):
+        if w.text[k] in BOUNDARIES or w.text[k] == "," or (e and e.label != "CITY"):
             if not any(d.start <= k < d.end for d in s.dates):
                 return None
         k += 1
@@ -504,7 +504,7 @@ def _org_before(s: Sentence, i: int, window: int = 6) -> Ent | None:
         e = s.ent_ending_at(j)
         if e is not None:
             return e if e.label in ORG_LABELS else None
-        if s.doc[j].text in BOUNDARIES:
+        if s.words.text[j] in BOUNDARIES:
             return None
         j -= 1
     return None
@@ -512,17 +512,17 @@ def _org_before(s: Sentence, i: int, window: int = 6) -> Ent | None:
 
 def _is_passive(s: Sentence, t: Trigger) -> bool:
     """'was admitted', 'was for the first time elected': a form of *be* shortly before."""
-    doc = s.doc
+    doc, w = s.doc, s.words
     for k in range(t.start - 1, max(s.start, t.start - 6) - 1, -1):
         if s.ent_at(k) is not None or doc[k].is_punct:
             return False
-        if doc[k].lemma_ == "be" or doc[k].lower_ in {"been", "being", "get", "got"}:
+        if w.lemma[k] == "be" or w.lower[k] in {"been", "being", "get", "got"}:
             return True
     return False
 
 
 def _join(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
-    if t.start > s.start and s.doc[t.start - 1].lower_ == "to" and not _is_passive(s, t):
+    if t.start > s.start and s.words.lower[t.start - 1] == "to" and not _is_passive(s, t):
         return
     by = _passive_by(s, t)
     if by:
@@ -580,17 +580,17 @@ def _serve(s: Sentence, t: Trigger, gaz: Gazetteer) -> Iterator[Membership]:
 
 def _together_with(s: Sentence, i: int, plain_with: bool = False) -> list[Ent]:
     """'... together with Bulgaria and Romania', 'alongside Malaysia, the Philippines'."""
-    doc = s.doc
+    w = s.words
     for k in range(i, min(s.end - 1, i + 14)):
-        if doc[k].lower_ in {"together", "along"} and doc[k + 1].lower_ == "with":
+        if w.lower[k] in {"together", "along"} and w.lower[k + 1] == "with":
             return countries_after(s, k + 2)
-        if doc[k].lower_ == "alongside" or (plain_with and doc[k].lower_ == "with"):
+        if w.lower[k] == "alongside" or (plain_with and w.lower[k] == "with"):
             return countries_after(s, k + 1)
-        if doc[k].text in BOUNDARIES or (doc[k].text == "," and doc[k + 1].lower_ == "and"):
+        if w.text[k] in BOUNDARIES or (w.text[k] == "," and w.lower[k + 1] == "and"):
             break
         e = s.ent_at(k)
         # (an acronym in brackets right after the organization is the same organization)
-        if (e is not None and e.label in ORG_LABELS and k > i + 2) or doc[k].lemma_ in CLAUSE_VERBS:
+        if (e is not None and e.label in ORG_LABELS and k > i + 2) or w.lemma[k] in CLAUSE_VERBS:
             break  # "... and joined the EC together with Portugal" is another fact
     return []
 
@@ -983,14 +983,13 @@ def ellipses(s: Sentence, found: list[Membership]) -> Iterator[Membership]:
         return
     doc = s.doc
     last = found[-1]
-    # Lower-case forms from the doc's arrays (word_forms): a Token per word costs more.
-    lower = s.lower_ids()
-    semicolon, comma, conj = (doc.vocab.strings.add(w) for w in (";", ",", "and"))
+    # Lower-case forms from the doc's arrays (s.words): a Token per word costs more.
+    lower = s.words.lower
     for k in range(s.start + 1, s.end - 1):
-        form = lower[k - s.start]
-        if form == semicolon:  # "...; Finland followed in 1955"
+        form = lower[k]
+        if form == ";":  # "...; Finland followed in 1955"
             pass
-        elif form != conj or lower[k - 1 - s.start] != comma:
+        elif form != "and" or lower[k - 1] != ",":
             continue
         members = countries_after(s, k + 1)
         if not members or members[0].start > k + 2:
@@ -1049,7 +1048,7 @@ def events_from_memberships(
     for t in triggers:
         # "was elected to the Security Council", "won a seat on the council",
         # "served on the Security Council after being elected in October 2013"
-        seat = t.label == "SERVE" and s.doc[t.start].lower_ in {"seat", "seats"}
+        seat = t.label == "SERVE" and s.words.lower[t.start] in {"seat", "seats"}
         if not (t.label == "ELECT" or seat):
             continue
         mine = [m for m in seats if m.trigger in {"ELECT", "SERVE"}] or seats
