@@ -27,6 +27,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children...), from /proc."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+                found += kids
+                stack += kids
+        except OSError:
+            continue
+    return found
+
+
 def machine(**versions: str) -> dict[str, Any]:
     """Facts about the machine the numbers come from, with the versions that matter."""
     with open("/proc/meminfo") as f:

@@ -240,18 +240,8 @@ def run_cli(directory: Path, jobs: int, n: int) -> dict[str, Any]:
     cmd += ["--format", "nquads", "--output", str(output), "--jobs", str(jobs)]
     load_before = os.getloadavg()[0]
     try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=common.env(), stderr=subprocess.PIPE, text=True)
-        # Workers come from a fork server, not waited for by the CLI: sampled from /proc.
-        sampler = store_bench.Sampler(proc.pid).start()
-        assert proc.stderr is not None
-        errors = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        sampler.stop()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{errors}")
+        # Wall, CPU and memory of the CLI and of the fork-server workers it starts.
+        r = store_bench.measure(cmd)
         with output.open("rb") as f:
             quads = sum(1 for _ in f)
     finally:
@@ -259,14 +249,12 @@ def run_cli(directory: Path, jobs: int, n: int) -> dict[str, Any]:
     return {
         "jobs": jobs,
         "articles": n,
-        "wall_s": round(wall, 2),
-        "articles_per_s": round(n / wall, 1),
-        "cpu_s": round(
-            usage.ru_utime + usage.ru_stime + sum(sampler.descendants_cpu_s.values()), 2
-        ),
+        "wall_s": round(r["wall_s"], 2),
+        "articles_per_s": round(n / r["wall_s"], 1),
+        "cpu_s": r["cpu_s"],
         # ru_maxrss of wait4: the main process; the tree: all processes' RSS summed, sampled.
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "tree_peak_rss_mb": round(sampler.tree_rss_kb / 1024, 1),
+        "peak_rss_mb": r["peak_rss_mb"],
+        "tree_peak_rss_mb": r["tree_peak_rss_mb"],
         "quads": quads,
         # The machine is shared: the 1-minute load average before and after the run.
         "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],

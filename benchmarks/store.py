@@ -103,22 +103,6 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-                found += kids
-                stack += kids
-        except OSError:
-            continue
-    return found
-
-
 @dataclass
 class Sampler:
     """Samples a process tree's memory every ``every`` seconds until stopped.
@@ -143,7 +127,7 @@ class Sampler:
         while not self._stop.is_set():
             main = _status(self.pid)
             self.main_hwm_kb = max(self.main_hwm_kb, main.get("VmHWM", 0))
-            below = _descendants(self.pid)
+            below = common.descendants(self.pid)
             total = main.get("VmRSS", 0) + sum(_status(p).get("VmRSS", 0) for p in below)
             self.tree_rss_kb = max(self.tree_rss_kb, total)
             for p in below:

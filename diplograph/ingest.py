@@ -33,7 +33,7 @@ from diplograph.extraction import Result, extract_all
 from extract.rdf import Vocabulary, to_quads
 from extract.reader import ArticleError, iter_paths
 from graph.base import KnowledgeStore, WriteFailed
-from graph.validate import Validator
+from graph.validate import Validator, shapes_text
 
 
 @dataclass
@@ -95,7 +95,7 @@ def ingest(
 
     ``validator`` gives the shapes to check against (ontology/shapes.ttl by default).
     """
-    shapes = (validator or Validator(store.v.base)).text
+    shapes = validator.text if validator else shapes_text(store.v.base)
     prepare = functools.partial(_prepare, run=uuid.uuid4().hex, base=store.v.base, shapes=shapes)
     summary = Summary()
     items = list(iter_paths(paths))

@@ -327,7 +327,7 @@ def people(doc: Doc) -> Doc:
         return doc  # no title, no person (the ruler finds none): the entities stand
     n = len(doc)
     orth_ids = orths.tolist()
-    titles = set(_title_ids(doc.vocab).tolist())
+    titles = _title_set(doc.vocab)
     person = doc.vocab.strings.add("PERSON")
     spans = entity_ids(doc)
     taken = {i for start, end, _, _ in spans for i in range(start, end)}
@@ -381,6 +381,11 @@ def _filter_spans(spans: list[EntityIds]) -> list[EntityIds]:
 @cache
 def _title_ids(vocab: Vocab) -> numpy.ndarray:
     return numpy.unique(numpy.array([vocab.strings.add(t) for t in PERSON_TITLES], dtype="uint64"))
+
+
+@cache
+def _title_set(vocab: Vocab) -> frozenset[int]:
+    return frozenset(_title_ids(vocab).tolist())
 
 
 def _ruler_patterns(gaz: Gazetteer) -> list[dict]:

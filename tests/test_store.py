@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Store
 
+from benchmarks.common import descendants
 from diplograph.extraction import CHUNK
 from diplograph.ingest import ingest
 from extract.pipeline import extract
@@ -231,17 +232,6 @@ def _articles(directory: Path, n: int) -> list[Path]:
     return paths
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, from /proc."""
-    found, stack = [], [pid]
-    while stack:
-        for task in Path(f"/proc/{stack.pop()}/task").glob("*"):
-            kids = [int(k) for k in (task / "children").read_text().split()]
-            found += kids
-            stack += kids
-    return found
-
-
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie waiting for its parent to reap it counts as ended)."""
     try:
@@ -279,7 +269,7 @@ def test_kill_9_leaves_each_article_whole_or_absent(tmp_path: Path, after: int) 
         buffer = (buffer + chunk)[-4096:]
         counts = re.findall(rb"(\d+)/600", buffer)
         done = int(counts[-1]) if counts else 0
-    workers = _descendants(proc.pid)
+    workers = descendants(proc.pid)
     assert workers, "the ingest extracts in worker processes"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
