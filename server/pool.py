@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -37,12 +37,58 @@ class _Worker:
     conn: Connection
 
 
+@dataclass
+class _Ticket:
+    """A request waiting for a worker; the worker is handed to it directly."""
+
+    ready: threading.Event = field(default_factory=threading.Event)
+    worker: _Worker | None = None
+
+
+class _FirstComeFirstServed:
+    """Idle workers, handed out in the order requests asked for them.
+
+    A ``queue.Queue`` is not fair: a waiter it wakes can lose the free worker to a request
+    that arrives meanwhile, and then waits again at the back of the line. Under load that
+    doubled some requests' latency (p99 twice the median at 16 clients). Here a worker
+    that comes back goes straight to the oldest waiting request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: deque[_Worker] = deque()
+        self._waiting: deque[_Ticket] = deque()
+
+    def put(self, w: _Worker) -> None:
+        with self._lock:
+            if self._waiting:
+                ticket = self._waiting.popleft()
+                ticket.worker = w
+                ticket.ready.set()
+            else:
+                self._idle.append(w)
+
+    def get(self, timeout: float) -> _Worker | None:
+        """A worker, or None if none came within ``timeout`` seconds."""
+        with self._lock:
+            if self._idle:
+                return self._idle.popleft()
+            ticket = _Ticket()
+            self._waiting.append(ticket)
+        if not ticket.ready.wait(timeout):
+            with self._lock:
+                if ticket.worker is None:  # not handed one at the last moment
+                    self._waiting.remove(ticket)
+                    return None
+        return ticket.worker
+
+
 class QueryPool:
     """``size`` worker processes; :meth:`run` sends a request to a free one."""
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle = _FirstComeFirstServed()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self.killed = 0
@@ -93,10 +139,9 @@ class QueryPool:
 
     def run(self, req: Request, timeout: float, wait: float = 30.0) -> Response:
         """Answer ``req`` within ``timeout`` seconds of work, or raise QueryTimeout."""
-        try:
-            w = self._idle.get(timeout=wait)
-        except queue.Empty as err:
-            raise PoolBusy("every query worker is busy; try again shortly") from err
+        w = self._idle.get(timeout=wait)
+        if w is None:
+            raise PoolBusy("every query worker is busy; try again shortly")
         started = time.monotonic()
         try:
             w.conn.send(req)

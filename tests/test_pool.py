@@ -1,0 +1,105 @@
+"""The query worker pool: requests get workers in the order they asked for them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store
+
+from server.pool import QueryPool, _FirstComeFirstServed, _Worker
+from server.worker import Request
+
+
+def test_a_returned_worker_goes_to_the_oldest_waiting_request() -> None:
+    idle = _FirstComeFirstServed()
+    got: list[object] = []
+    waiting = threading.Thread(target=lambda: got.append(idle.get(timeout=5)))
+    waiting.start()
+    while not idle._waiting:  # the request is in line
+        time.sleep(0.001)
+    worker = _Worker(process=None, conn=None)  # type: ignore[arg-type]
+    idle.put(worker)
+    # A request that comes after the worker was handed over does not take it, even though
+    # the waiting thread may not have woken up yet (a queue.Queue would give it away).
+    assert idle.get(timeout=0) is None
+    waiting.join(5)
+    assert got == [worker]
+
+
+def test_a_request_that_waits_too_long_leaves_the_line() -> None:
+    idle = _FirstComeFirstServed()
+    assert idle.get(timeout=0.05) is None
+    worker = _Worker(process=None, conn=None)  # type: ignore[arg-type]
+    idle.put(worker)  # nobody waits any more: the worker stays idle for the next one
+    assert idle.get(timeout=0) is worker
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("pool") / "store"
+    store = Store(str(path))
+    p = NamedNode("http://example.org/p")
+    store.extend(
+        Quad(
+            NamedNode(f"http://example.org/s{i}"), p, Literal(i), NamedNode("http://example.org/g")
+        )
+        for i in range(120)
+    )
+    store.flush()
+    del store
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[QueryPool]:
+    p = QueryPool(1)
+    yield p
+    p.close()
+
+
+def _request(snapshot: str, sparql: str) -> Request:
+    return Request(snapshot=snapshot, sparql=sparql, solution_format="json", graph_format=None)
+
+
+#: A few hundred milliseconds of work: a three-way join over 120 triples.
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?p ?y . ?c ?p ?z }"
+
+
+def test_requests_are_answered_in_the_order_they_arrive(pool: QueryPool, snapshot: str) -> None:
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def ask(i: int) -> None:
+        response = pool.run(_request(snapshot, f"ASK {{ ?s ?p {i} }}"), timeout=30)
+        assert response.status == 200
+        with lock:
+            order.append(i)
+
+    busy = threading.Thread(target=pool.run, args=(_request(snapshot, SLOW), 30))
+    busy.start()
+    time.sleep(0.05)  # the one worker is taken
+    askers = []
+    for i in range(6):
+        t = threading.Thread(target=ask, args=(i,))
+        t.start()
+        askers.append(t)
+        time.sleep(0.02)
+    busy.join(30)
+    for t in askers:
+        t.join(30)
+    assert order == list(range(6))
+
+
+def test_a_request_that_finds_no_worker_in_time_is_told_so(pool: QueryPool, snapshot: str) -> None:
+    from server.pool import PoolBusy
+
+    busy = threading.Thread(target=pool.run, args=(_request(snapshot, SLOW), 30))
+    busy.start()
+    time.sleep(0.05)
+    with pytest.raises(PoolBusy, match="every query worker is busy"):
+        pool.run(_request(snapshot, "ASK {}"), timeout=30, wait=0.01)
+    busy.join(30)
+    assert pool.run(_request(snapshot, "ASK {}"), timeout=30).status == 200
