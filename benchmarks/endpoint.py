@@ -389,6 +389,11 @@ def _client_main() -> int:
 # --------------------------------------------------------------------------- the benchmark
 
 
+def _health(server: Server) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/health", timeout=30) as r:
+        return json.loads(r.read())
+
+
 def check_same_answers(running: dict[str, Server], qs: dict[str, dict[str, str]]) -> dict:
     """Each query's response size from both servers (a sanity check that they agree)."""
     out = {}
@@ -520,6 +525,7 @@ def run(
         )
         with servers(work / "ours", work / "oxigraph", work) as running:
             results["answers"] = check_same_answers(running, qs)
+            results["ours_allocator"] = _health(running["ours"]).get("allocator", "system")
             results["cells"] = bench(running, qs, concurrency, duration, rounds)
     results["verdicts"] = verdicts(results["cells"])
     return common.finish(results, "endpoint", quick, markdown)
@@ -530,7 +536,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Store: {st['quads_in_store']:,} quads ({st['articles']:,} article graphs). "
         f"{results['rounds']} round(s) of {results['duration_s']:g} s per server and cell, "
-        "interleaved; req/s over all rounds, p50/p99 of the worse round.",
+        "interleaved; req/s over all rounds, p50/p99 of the worse round. Our query "
+        f"workers' allocator: {results.get('ours_allocator', 'system')}.",
         "",
     ]
     for mode, title in (

@@ -155,6 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from graph.base import StoreError
     from server import create_app
+    from server.allocator import AllocatorError
 
     overrides = {
         "host": args.host,
@@ -162,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "query_timeout_s": args.timeout,
         "query_workers": args.workers,
         "threads": args.threads,
+        "query_allocator": args.query_allocator,
         "write_token": args.write_token,
     }
     settings = dataclasses.replace(
@@ -170,7 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         app = create_app(settings)
-    except StoreError as err:
+    except (StoreError, AllocatorError) as err:
         _error(str(err))
         return EXIT_FAILED
     source = settings.store_url or settings.store_query_url if settings.remote else settings.store
@@ -578,6 +580,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--timeout", type=float, help="query time limit in seconds (default 30)")
         p.add_argument("--workers", type=int, help="query worker processes")
         p.add_argument("--threads", type=int, help="HTTP threads (default 16)")
+        p.add_argument(
+            "--query-allocator",
+            metavar="NAME",
+            help="malloc of the query workers: auto (default: tcmalloc, mimalloc or "
+            "jemalloc if installed), system, tcmalloc, mimalloc, jemalloc, or a path",
+        )
         p.add_argument("--write-token", help="enable updates with this Bearer token")
 
     p = sub.add_parser("serve", help="serve the store: SPARQL endpoint and pages")

@@ -38,6 +38,8 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024  # largest request body (queries, uploads)
     query_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     threads: int = 16  # WSGI threads
+    # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
+    query_allocator: str = "auto"
     queries_dir: Path = QUERIES_DIR
     # A remote SPARQL store instead of the embedded one (graph/remote.py).
     store_url: str | None = None  # Oxigraph-style root: {url}/query, /update, /store
@@ -83,6 +85,7 @@ def load(**overrides: object) -> Settings:
         "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
         "query_workers": int(_env("QUERY_WORKERS", str(max(2, os.cpu_count() or 2)))),
         "threads": int(_env("THREADS", "16")),
+        "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
         "store_url": os.environ.get("DIPLOGRAPH_STORE_URL") or None,
         "store_query_url": os.environ.get("DIPLOGRAPH_STORE_QUERY_URL") or None,

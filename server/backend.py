@@ -30,7 +30,7 @@ from graph.base import StoreError, WriteFailed
 from graph.remote import RemoteStore, StoreUnavailable
 from graph.snapshots import Snapshots
 from graph.store import GraphStore, _nt
-from server import worker
+from server import allocator, worker
 from server.pool import QueryPool
 from server.worker import Request, Response
 
@@ -155,9 +155,10 @@ class Backend(BaseBackend):
     """The embedded store behind the HTTP API."""
 
     def __init__(self, settings: Settings) -> None:
+        malloc = allocator.resolve(settings.query_allocator)  # a wrong setting fails first
         self.store = GraphStore(settings.store, settings.base)
         self.snapshots = Snapshots(self.store, settings.snapshots)
-        self.pool = QueryPool(settings.query_workers)
+        self.pool = QueryPool(settings.query_workers, malloc)
         self._write_lock = threading.Lock()
         super().__init__(settings)
 
@@ -196,7 +197,7 @@ class Backend(BaseBackend):
         reader.dump(output, fmt)
 
     def health(self) -> dict[str, object]:
-        return {"workers": self.pool.alive}
+        return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
 
     def close(self) -> None:
         self.pool.close()

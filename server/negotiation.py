@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
@@ -59,17 +61,16 @@ def _best(accept: MIMEAccept, offers: dict[str, str]) -> str | None:
     return offers[match] if match else None
 
 
-def negotiate(
-    accept: MIMEAccept, raw: str | None, forced: str | None
-) -> tuple[str | None, str | None]:
-    """(solution format, graph format) for a query; at least one of them is set.
+def negotiate(raw: str | None, forced: str | None) -> tuple[str | None, str | None]:
+    """(solution format, graph format) for a query's Accept header ``raw`` or its
+    ``?format=`` (``forced``); at least one of them is set.
 
     No Accept header, or ``*/*``, gives JSON for SELECT/ASK and Turtle for graphs.
     """
     if forced:
         names = FORMAT_NAMES.get(forced.lower())
         if names is None and "/" in forced:  # a media type (list), as SPARQLWrapper sends
-            return negotiate(parse_accept_header(forced, MIMEAccept), forced, None)
+            return negotiate(forced, None)
         if names is None:
             raise NotAcceptable(
                 f"unknown format {forced!r}; use one of {', '.join(sorted(FORMAT_NAMES))}"
@@ -77,6 +78,15 @@ def negotiate(
         return names
     if not raw or not raw.strip():
         return "json", "turtle"
+    return _by_accept(raw)
+
+
+@functools.lru_cache(maxsize=512)
+def _by_accept(raw: str) -> tuple[str | None, str | None]:
+    """The formats for one Accept header; clients send the same few headers again and
+    again, and matching them against every offer costs more than the rest of a cached
+    answer."""
+    accept = parse_accept_header(raw, MIMEAccept)
     solution, graph = _best(accept, SOLUTION_TYPES), _best(accept, GRAPH_TYPES)
     if solution is None and graph is None:
         raise NotAcceptable(

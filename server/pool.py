@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from server import worker
 from server.worker import Request, Response
 
 # "spawn": a fresh interpreter, so that no worker inherits the writer's open database.
 _CTX = multiprocessing.get_context("spawn")
+#: A child inherits the environment at the moment it starts: one start at a time.
+_ENVIRONMENT = threading.Lock()
 
 
 class QueryTimeout(Exception):
@@ -84,10 +88,14 @@ class _FirstComeFirstServed:
 
 
 class QueryPool:
-    """``size`` worker processes; :meth:`run` sends a request to a free one."""
+    """``size`` worker processes; :meth:`run` sends a request to a free one.
 
-    def __init__(self, size: int) -> None:
+    ``allocator``: a malloc library preloaded into the workers (server/allocator.py).
+    """
+
+    def __init__(self, size: int, allocator: Path | None = None) -> None:
         self.size = max(1, size)
+        self.allocator = allocator
         self._idle = _FirstComeFirstServed()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
@@ -102,7 +110,7 @@ class QueryPool:
         process = _CTX.Process(
             target=worker.main, args=(child,), daemon=True, name="diplograph-query"
         )
-        process.start()
+        self._start(process)
         child.close()
         if not parent.poll(60):
             process.kill()
@@ -112,6 +120,22 @@ class QueryPool:
         with self._lock:
             self._workers.append(w)
         return w
+
+    def _start(self, process: BaseProcess) -> None:
+        """Start ``process`` with the allocator preloaded (this process keeps its own)."""
+        if self.allocator is None:
+            process.start()
+            return
+        with _ENVIRONMENT:
+            before = os.environ.get("LD_PRELOAD")
+            os.environ["LD_PRELOAD"] = " ".join(filter(None, [str(self.allocator), before]))
+            try:
+                process.start()
+            finally:
+                if before is None:
+                    del os.environ["LD_PRELOAD"]
+                else:
+                    os.environ["LD_PRELOAD"] = before
 
     def _replace(self, w: _Worker) -> None:
         """Kill a worker and put a fresh one in the pool, in the background."""

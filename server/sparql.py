@@ -136,9 +136,7 @@ def run_query(query: str, params: dict[str, list[str]]) -> Response:
         raise ProtocolError(400, "SERVICE (federated query) is disabled on this endpoint.")
     forced = _forced_format(params)
     try:
-        solution_format, graph_format = negotiate(
-            request.accept_mimetypes, request.headers.get("Accept"), forced
-        )
+        solution_format, graph_format = negotiate(request.headers.get("Accept"), forced)
     except NotAcceptable as err:
         raise ProtocolError(406, f"Not acceptable: {err}.") from err
     html = "html" in (solution_format, graph_format)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from server.pool import QueryPool, _FirstComeFirstServed, _Worker
+from server import allocator
+from server.pool import PoolBusy, QueryPool, _FirstComeFirstServed, _Worker
 from server.worker import Request
 
 
@@ -94,8 +96,6 @@ def test_requests_are_answered_in_the_order_they_arrive(pool: QueryPool, snapsho
 
 
 def test_a_request_that_finds_no_worker_in_time_is_told_so(pool: QueryPool, snapshot: str) -> None:
-    from server.pool import PoolBusy
-
     busy = threading.Thread(target=pool.run, args=(_request(snapshot, SLOW), 30))
     busy.start()
     time.sleep(0.05)
@@ -103,3 +103,17 @@ def test_a_request_that_finds_no_worker_in_time_is_told_so(pool: QueryPool, snap
         pool.run(_request(snapshot, "ASK {}"), timeout=30, wait=0.01)
     busy.join(30)
     assert pool.run(_request(snapshot, "ASK {}"), timeout=30).status == 200
+
+
+def test_the_allocator_setting_names_what_is_wrong(tmp_path: Path) -> None:
+    assert allocator.resolve("system") is None
+    auto = allocator.resolve("auto")
+    assert auto is None or auto.name in allocator.KNOWN.values()
+    with pytest.raises(allocator.AllocatorError, match="no such file"):
+        allocator.resolve(str(tmp_path / "libnothing.so"))
+    with pytest.raises(allocator.AllocatorError, match=r"'tcmalloc'.*not installed"):
+        allocator.resolve_in("tcmalloc", dirs=(tmp_path,))
+    library = tmp_path / "libmimalloc.so.2"
+    library.write_bytes(b"")
+    assert allocator.resolve_in("auto", dirs=(tmp_path,)) == library
+    assert allocator.name(library) == "mimalloc"

@@ -32,6 +32,8 @@ import rdflib
 import requests
 from rdflib.namespace import RDFS
 
+from server import allocator
+
 from .conftest import BASE, CORPUS_DIR, ROOT, free_port
 
 KAZ = BASE + "id/country/kaz"
@@ -951,6 +953,49 @@ def test_health(limited: Server, ro: Server) -> None:
         assert data["status"] == "ok" and data["workers"] == 2
         assert isinstance(data["revision"], int) and data["revision"] > 0
         assert data["revision"] == int(response.headers["X-Diplograph-Revision"])
+
+
+def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
+    """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers when one
+    is installed (.ci/run installs tcmalloc); the HTTP process keeps the system's."""
+    expected = allocator.resolve("auto")
+    assert ro.health()["allocator"] == allocator.name(expected)
+    workers = ro.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        if expected is None:
+            assert not any(f in maps for f in allocator.KNOWN.values())
+        else:
+            assert expected.name in maps, f"worker {pid} runs without {expected}"
+    assert not any(
+        f in Path(f"/proc/{ro.proc.pid}/maps").read_text() for f in allocator.KNOWN.values()
+    )
+
+
+def test_serve_names_an_allocator_that_is_not_there(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "diplograph.cli",
+            "serve",
+            "--store",
+            str(tmp_path / "store"),
+            "--port",
+            str(free_port()),
+            "--query-allocator",
+            str(tmp_path / "libnone.so"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode != 0
+    assert "query allocator" in done.stderr and "libnone.so" in done.stderr
+    assert "no such file" in done.stderr
 
 
 # ---------------------------------------------------------------- request log
