@@ -24,6 +24,7 @@ class Snapshots:
         self._lock = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
         self._current: tuple[int, Path] | None = None
+        self._renewed = 0
         self.refresh()
 
     def current(self) -> tuple[int, Path]:
@@ -31,13 +32,18 @@ class Snapshots:
         assert self._current is not None
         return self._current
 
-    def refresh(self) -> tuple[int, Path]:
-        """Snapshot the store if it changed since the last snapshot."""
+    def refresh(self, *, again: bool = False) -> tuple[int, Path]:
+        """Snapshot the store if it changed since the last snapshot, or ``again`` (same
+        data, files laid out anew: after a compaction)."""
         with self._lock:
             revision = self.store.revision()
-            if self._current and self._current[0] == revision:
+            if self._current and self._current[0] == revision and not again:
                 return self._current
             target = self.root / f"revision-{revision:08d}"
+            if self._current and self._current[1].name.startswith(target.name):
+                # Same revision again: a new name, as readers may still use the old one.
+                self._renewed += 1
+                target = target.with_name(f"{target.name}.{self._renewed}")
             if target.exists():
                 shutil.rmtree(target)
             self.store.backup(target)

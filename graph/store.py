@@ -285,6 +285,11 @@ class GraphStore:
 
     # ------------------------------------------------------------------ bulk and export
 
+    def optimize(self) -> None:
+        """Compact the database files (Oxigraph's ``optimize``): a store just written by a
+        bulk load or an ingest answers queries 20-25% faster afterwards."""
+        self.store.optimize()
+
     def bulk_load(self, path: Path, fmt: RdfFormat) -> None:
         """Load an RDF file as fast as Oxigraph can (no validation: for dumps and restores)."""
         self.store.bulk_load(path=str(path), format=fmt)

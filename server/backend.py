@@ -16,6 +16,7 @@ Both cache answers keyed on the store's revision.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +34,8 @@ from graph.store import GraphStore, _nt
 from server import allocator, worker
 from server.pool import QueryPool
 from server.worker import Request, Response
+
+log = logging.getLogger("diplograph.store")
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,27 @@ class Backend(BaseBackend):
         self.pool = QueryPool(settings.query_workers, malloc)
         self._write_lock = threading.Lock()
         super().__init__(settings)
+        self._compaction = threading.Thread(target=self._compact, daemon=True, name="compact")
+        self._compaction.start()
+
+    def _compact(self) -> None:
+        """Compact the store, then snapshot it again, while the server already answers.
+
+        A snapshot shares the store's files as they are: right after ``diplograph import``
+        or an ingest, many small ones, which every query then reads. Compacted, the same
+        data answers heavy queries 20-25% faster (benchmarks/README.md).
+        """
+        started = time.perf_counter()
+        try:
+            self.store.optimize()
+            self.snapshots.refresh(again=True)
+        except OSError as err:  # a slower store, not a broken one: keep serving
+            log.warning("could not compact the store: %s", err)
+            return
+        log.info(
+            "store compacted in %.1f s; queries read the new snapshot",
+            time.perf_counter() - started,
+        )
 
     @property
     def revision(self) -> int:
@@ -200,6 +224,7 @@ class Backend(BaseBackend):
         return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
 
     def close(self) -> None:
+        self._compaction.join()  # it holds the store; the next process may want it
         self.pool.close()
         self.store.close()
 

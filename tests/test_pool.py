@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
+from graph.snapshots import Snapshots
+from graph.store import GraphStore
 from server import allocator
 from server.pool import PoolBusy, QueryPool, _FirstComeFirstServed, _Worker
 from server.worker import Request
@@ -117,3 +119,43 @@ def test_the_allocator_setting_names_what_is_wrong(tmp_path: Path) -> None:
     library.write_bytes(b"")
     assert allocator.resolve_in("auto", dirs=(tmp_path,)) == library
     assert allocator.name(library) == "mimalloc"
+
+
+def test_a_compacted_store_is_snapshotted_again_under_a_new_name(tmp_path: Path) -> None:
+    """The server compacts the store after it starts and snapshots it again: same
+    revision, same data, a new directory (queries may still read the old one)."""
+    with GraphStore(tmp_path / "store") as store:
+        snapshots = Snapshots(store, tmp_path / "snapshots")
+        revision, first = snapshots.current()
+        assert snapshots.refresh() == (revision, first)  # nothing changed: no new snapshot
+        store.optimize()
+        again, second = snapshots.refresh(again=True)
+        assert again == revision and second != first
+        assert first.exists()  # left for readers until pruned
+        old, new = Store.read_only(str(first)), Store.read_only(str(second))
+        assert set(old) == set(new) and len(new) > 0
+        third = snapshots.refresh(again=True)[1]
+        assert len({first, second, third}) == 3
+
+
+def test_the_server_compacts_its_store_and_serves_the_compacted_snapshot(
+    tmp_path: Path,
+) -> None:
+    from diplograph import config
+    from server import create_app
+
+    settings = config.load(store=tmp_path / "store", query_workers=1)
+    app = create_app(settings)
+    backend = app.extensions["diplograph"]
+    try:
+        backend._compaction.join(60)
+        revision, path = backend.snapshots.current()
+        assert path.name == f"revision-{revision:08d}.1"
+        response = app.test_client().get(
+            "/sparql",
+            query_string={"query": "ASK { ?s a ?class }"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert response.status_code == 200 and response.get_json()["boolean"] is True
+    finally:
+        backend.close()
