@@ -224,7 +224,9 @@ class Backend(BaseBackend):
         return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
 
     def close(self) -> None:
-        self._compaction.join()  # it holds the store; the next process may want it
+        # The compaction holds the store, which the next process may want; a long one is
+        # left to end with this process (an interrupted compaction loses nothing).
+        self._compaction.join(timeout=5)
         self.pool.close()
         self.store.close()
 
