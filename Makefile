@@ -7,6 +7,15 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint format bench clean
 
 $(STAMP): pyproject.toml
+	@# Optional: tcmalloc makes the query workers' heavy queries 15-25% faster
+	@# (server/allocator.py). Installed when apt can do it without a password.
+	@if ! ls /usr/lib/*/libtcmalloc_minimal.so.4 >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo -n"; \
+		echo "installing libtcmalloc-minimal4 (optional: faster queries)"; \
+		$$SUDO apt-get install -y -qq libtcmalloc-minimal4 >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq libtcmalloc-minimal4 >/dev/null 2>&1; } || \
+		echo "libtcmalloc-minimal4 not installed: queries use the system's malloc"; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
