@@ -957,7 +957,7 @@ def test_health(limited: Server, ro: Server) -> None:
 
 def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
     """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers when one
-    is installed (.ci/run installs tcmalloc); the HTTP process keeps the system's."""
+    is installed (set-up installs tcmalloc when it can); the HTTP process keeps the system's."""
     expected = allocator.resolve("auto")
     assert ro.health()["allocator"] == allocator.name(expected)
     workers = ro.workers()
