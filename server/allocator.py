@@ -65,6 +65,10 @@ def resolve_in(setting: str, dirs: tuple[Path, ...]) -> Path | None:
             f"query allocator {setting!r}: no such file; give auto, system, "
             f"{', '.join(KNOWN)} or the path of a shared library"
         )
+    with path.open("rb") as f:
+        # The dynamic loader would only warn and go on with the system's malloc.
+        if f.read(4) != b"\x7fELF":
+            raise AllocatorError(f"query allocator {setting!r}: not a shared library (ELF)")
     return path
 
 

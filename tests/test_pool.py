@@ -113,6 +113,10 @@ def test_the_allocator_setting_names_what_is_wrong(tmp_path: Path) -> None:
     assert auto is None or auto.name in allocator.KNOWN.values()
     with pytest.raises(allocator.AllocatorError, match="no such file"):
         allocator.resolve(str(tmp_path / "libnothing.so"))
+    text = tmp_path / "notes.txt"
+    text.write_text("not a library")
+    with pytest.raises(allocator.AllocatorError, match="not a shared library"):
+        allocator.resolve(str(text))
     with pytest.raises(allocator.AllocatorError, match=r"'tcmalloc'.*not installed"):
         allocator.resolve_in("tcmalloc", dirs=(tmp_path,))
     library = tmp_path / "libmimalloc.so.2"
