@@ -390,7 +390,7 @@ def _client_main() -> int:
 
 
 def _health(server: Server) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/health", timeout=30) as r:
+    with urllib.request.urlopen(server.url("/health"), timeout=30) as r:
         return json.loads(r.read())
 
 

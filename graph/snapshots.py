@@ -40,7 +40,7 @@ class Snapshots:
             if self._current and self._current[0] == revision and not again:
                 return self._current
             target = self.root / f"revision-{revision:08d}"
-            if self._current and self._current[1].name.startswith(target.name):
+            if self._current and self._current[0] == revision:
                 # Same revision again: a new name, as readers may still use the old one.
                 self._renewed += 1
                 target = target.with_name(f"{target.name}.{self._renewed}")

@@ -31,14 +31,9 @@ class AllocatorError(ValueError):
     """The configured allocator cannot be found."""
 
 
-def resolve(setting: str) -> Path | None:
-    """:func:`resolve_in` the system's library directories."""
-    return resolve_in(setting, LIBRARY_DIRS)
-
-
-def resolve_in(setting: str, dirs: tuple[Path, ...]) -> Path | None:
+def resolve(setting: str, dirs: tuple[Path, ...] = LIBRARY_DIRS) -> Path | None:
     """The shared library for ``setting`` (``auto``, ``system``, a name of :data:`KNOWN`
-    or a path), or None for the system's malloc.
+    or a path), looked for in ``dirs``, or None for the system's malloc.
 
     ``auto`` falls back to the system's malloc when none is installed; a name or a path
     that is not there is an error, so that a deployment does not silently run slower.

@@ -118,10 +118,10 @@ def test_the_allocator_setting_names_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(allocator.AllocatorError, match="not a shared library"):
         allocator.resolve(str(text))
     with pytest.raises(allocator.AllocatorError, match=r"'tcmalloc'.*not installed"):
-        allocator.resolve_in("tcmalloc", dirs=(tmp_path,))
+        allocator.resolve("tcmalloc", dirs=(tmp_path,))
     library = tmp_path / "libmimalloc.so.2"
     library.write_bytes(b"")
-    assert allocator.resolve_in("auto", dirs=(tmp_path,)) == library
+    assert allocator.resolve("auto", dirs=(tmp_path,)) == library
     assert allocator.name(library) == "mimalloc"
 
 
