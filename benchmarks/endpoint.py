@@ -22,6 +22,11 @@ theirs, ours, theirs), in two cache modes:
 
     python -m benchmarks.endpoint [--quick] [--duration S] [--rounds N]
 
+On the trivial queries, distinct mode, a third server runs in the same interleaving: the
+floor (``benchmarks.floor``), a Flask app under waitress with our settings that answers
+each request at once with the same bytes, no work at all. Its ratio to ``oxigraph
+serve`` bounds what any Flask app served this way can reach on this machine.
+
 Results go to ``benchmarks/out/endpoint.json`` (``endpoint-quick.json``).
 """
 
@@ -201,6 +206,27 @@ def start_oxigraph(location: Path, log: Path, union: bool = True) -> Server:
         )
     server = Server("oxigraph", port, "/query", proc, log)
     _ready_or_stop(server, "/query?" + urllib.parse.urlencode({"query": "ASK {}"}))
+    return server
+
+
+def start_floor(answers: dict[str, tuple[str, str]], workdir: Path) -> Server:
+    """``benchmarks.floor`` answering with ``answers`` (accept -> content type, body)."""
+    port = free_port()
+    spec = workdir / "floor-answers.json"
+    spec.write_text(json.dumps(answers), "utf-8")
+    log = workdir / "floor.log"
+    cmd = [sys.executable, "-m", "benchmarks.floor", "--port", str(port), "--answers", str(spec)]
+    with log.open("wb") as f:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=store_bench.env(),
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server("floor", port, "/sparql", proc, log)
+    _ready_or_stop(server, "/sparql")
     return server
 
 
@@ -394,6 +420,20 @@ def _health(server: Server) -> dict[str, Any]:
         return json.loads(r.read())
 
 
+def floor_answers(ours: Server, qs: dict[str, dict[str, str]]) -> dict[str, tuple[str, str]]:
+    """Our answer to each trivial query, by its Accept: what the floor will send back."""
+    answers: dict[str, tuple[str, str]] = {}
+    for q in qs.values():
+        if q["kind"] == "heavy":
+            continue
+        assert q["accept"] not in answers, "the floor tells trivial queries apart by Accept"
+        url = ours.url(ours.query_path + "?" + urllib.parse.urlencode({"query": q["sparql"]}))
+        req = urllib.request.Request(url, headers={"Accept": q["accept"]})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            answers[q["accept"]] = (r.headers["Content-Type"], r.read().decode("utf-8"))
+    return answers
+
+
 def check_same_answers(running: dict[str, Server], qs: dict[str, dict[str, str]]) -> dict:
     """Each query's response size from both servers (a sanity check that they agree)."""
     out = {}
@@ -423,14 +463,18 @@ def bench(
     concurrency: Sequence[int],
     duration: float,
     rounds: int,
+    floor: Server | None = None,
 ) -> list[dict[str, Any]]:
     cells = []
     for name, q in qs.items():
         for mode in ("distinct", "repeated"):
+            # The floor does the same (nothing) in both modes: measured once.
+            with_floor = floor is not None and q["kind"] != "heavy" and mode == "distinct"
+            targets = [*running.values(), *([floor] if with_floor else [])]
             for c in concurrency:
-                runs: dict[str, list[dict[str, Any]]] = {"ours": [], "oxigraph": []}
+                runs: dict[str, list[dict[str, Any]]] = {s.name: [] for s in targets}
                 for _ in range(rounds):
-                    for server in running.values():
+                    for server in targets:
                         load = Load(
                             port=server.port,
                             path=server.query_path,
@@ -445,10 +489,11 @@ def bench(
                 cell["loadavg_1min"] = round(os.getloadavg()[0], 2)
                 cell.update(combine(runs))
                 cells.append(cell)
+                floor_part = f" | floor {cell['floor_ratio']}x" if with_floor else ""
                 print(
                     f"  {name:20} {mode:8} c={c:<2} ours {cell['ours']['rps']:8.1f}/s "
                     f"p99 {cell['ours']['p99_ms']} ms | oxigraph {cell['oxigraph']['rps']:8.1f}/s "
-                    f"p99 {cell['oxigraph']['p99_ms']} ms | {cell['rps_ratio']}x",
+                    f"p99 {cell['oxigraph']['p99_ms']} ms | {cell['rps_ratio']}x{floor_part}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -472,12 +517,15 @@ def combine(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "errors": [e for r in rs for e in r["errors"]][:5],
             "client_cpu_s": round(sum(r["client_cpu_s"] for r in rs), 2),
         }
-    ours, theirs = out["ours"], out["oxigraph"]
-    out["rps_ratio"] = round(ours["rps"] / theirs["rps"], 3) if theirs["rps"] else None
-    if ours["p99_ms"] and theirs["p99_ms"]:
-        out["p99_ratio"] = round(ours["p99_ms"] / theirs["p99_ms"], 3)
-    else:
-        out["p99_ratio"] = None
+    theirs = out["oxigraph"]
+    for name, prefix in (("ours", ""), ("floor", "floor_")):
+        if name not in out:
+            continue
+        mine = out[name]
+        out[prefix + "rps_ratio"] = round(mine["rps"] / theirs["rps"], 3) if theirs["rps"] else None
+        both = mine["p99_ms"] and theirs["p99_ms"]
+        out[prefix + "p99_ratio"] = round(mine["p99_ms"] / theirs["p99_ms"], 3) if both else None
+    out["floor_ratio"] = out.pop("floor_rps_ratio", None)
     return out
 
 
@@ -493,7 +541,15 @@ def verdicts(cells: list[dict[str, Any]]) -> dict[str, Any]:
     describe = [c["rps_ratio"] for c in uncached if c["kind"] == "describe"]
     top = max(c["concurrency"] for c in cells)
     p99 = [c["p99_ratio"] for c in uncached if c["concurrency"] == top and c["p99_ratio"]]
+    floor = [c["floor_ratio"] for c in uncached if c.get("floor_ratio")]
+    floor_p99 = [
+        c["floor_p99_ratio"]
+        for c in uncached
+        if c["concurrency"] == top and c.get("floor_p99_ratio")
+    ]
     return {
+        "floor_min_ratio": min(floor, default=None),
+        "floor_p99_max_ratio": max(floor_p99, default=None),
         "heavy_min_ratio": min(heavy),
         "heavy_met": min(heavy) >= TARGETS["heavy"],
         "describe_min_ratio": min(describe),
@@ -526,7 +582,11 @@ def run(
         with servers(work / "ours", work / "oxigraph", work) as running:
             results["answers"] = check_same_answers(running, qs)
             results["ours_allocator"] = _health(running["ours"]).get("allocator", "system")
-            results["cells"] = bench(running, qs, concurrency, duration, rounds)
+            floor = start_floor(floor_answers(running["ours"], qs), work)
+            try:
+                results["cells"] = bench(running, qs, concurrency, duration, rounds, floor)
+            finally:
+                _stop(floor)
     results["verdicts"] = verdicts(results["cells"])
     return common.finish(results, "endpoint", quick, markdown)
 
@@ -561,6 +621,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {t['p99_ms']} | {_x(c['p99_ratio'])} |"
             )
         lines.append("")
+    lines += _floor_table(results["cells"])
     v = results["verdicts"]
     tg = results["targets"]
 
@@ -577,7 +638,35 @@ def markdown(results: dict[str, Any]) -> str:
         f"- p99 at concurrency {v['p99_concurrency']} <= {tg['p99_under_load']}x oxigraph's: "
         f"{met(v['p99_met'])} (worst {v['p99_under_load_max_ratio']:.2f}x)",
     ]
+    if v.get("floor_min_ratio") is not None:
+        lines.append(
+            f"- the floor (no work at all) on trivial queries: worst {v['floor_min_ratio']:.2f}x "
+            f"throughput, p99 at concurrency {v['p99_concurrency']} up to "
+            f"{_x(v['floor_p99_max_ratio'])}"
+        )
     return "\n".join(lines)
+
+
+def _floor_table(cells: list[dict[str, Any]]) -> list[str]:
+    """The floor beside both servers, on the cells where it ran."""
+    rows = [c for c in cells if "floor" in c]
+    if not rows:
+        return []
+    lines = [
+        "### The floor: a Flask app under waitress that does no work",
+        "",
+        "| query | conc. | floor req/s | oxigraph req/s | floor ratio | ours ratio "
+        "| floor p50 ms | floor p99 ms | floor p99 ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in rows:
+        f, t = c["floor"], c["oxigraph"]
+        lines.append(
+            f"| {c['query']} | {c['concurrency']} | {f['rps']:,.1f} | {t['rps']:,.1f} "
+            f"| {_x(c['floor_ratio'])} | {_x(c['rps_ratio'])} | {f['p50_ms']} | {f['p99_ms']} "
+            f"| {_x(c['floor_p99_ratio'])} |"
+        )
+    return [*lines, ""]
 
 
 def _x(value: float | None) -> str:

@@ -1,0 +1,64 @@
+"""The floor under any Flask endpoint on this machine: an app that does no work at all.
+
+A Flask app with one route, ``/sparql``, that answers every request at once with a body
+fixed in advance (the real answer to the benchmark's query, chosen by the request's
+Accept header), served by waitress with the same settings as ``diplograph serve``.
+``benchmarks.endpoint`` measures it beside both servers on the trivial queries: no
+Flask app served by waitress here can answer faster than this one, so its ratio to
+``oxigraph serve`` is the best any such server could reach.
+
+    python -m benchmarks.floor --port N --answers FILE
+
+``FILE``: JSON, ``{accept: [content_type, body]}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+
+def create_app(answers: dict[str, tuple[str, str]]) -> Flask:
+    """The app: ``/sparql`` answers with the body stored for the request's Accept."""
+    app = Flask(__name__)
+    prepared = {accept: (kind, body.encode("utf-8")) for accept, (kind, body) in answers.items()}
+    first = next(iter(prepared.values()))
+
+    @app.get("/sparql")
+    def sparql() -> Response:
+        # Anything else (a readiness probe) gets the first answer.
+        kind, body = prepared.get(request.headers.get("Accept", ""), first)
+        return Response(body, content_type=kind)
+
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import waitress
+
+    from diplograph import config
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--answers", type=Path, required=True, help="JSON: accept -> answer")
+    args = parser.parse_args(argv)
+    settings = config.load()
+    answers = json.loads(args.answers.read_text("utf-8"))
+    waitress.serve(
+        create_app(answers),
+        host="127.0.0.1",
+        port=args.port,
+        threads=settings.threads,
+        ident="floor",
+        max_request_body_size=settings.max_request_bytes,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
