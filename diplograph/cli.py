@@ -281,11 +281,28 @@ def _where(store: KnowledgeStore) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Extract, validate and store articles."""
-    from diplograph.ingest import ingest
+    """Extract, validate and store articles (with --dry-run: validate only)."""
+    from diplograph.ingest import check, ingest
+    from graph.validate import ShapesError, Validator
 
+    validator = None
+    if args.shapes:
+        try:
+            validator = Validator(shapes=args.shapes).load()
+        except OSError as err:
+            _error(f"--shapes {args.shapes}: cannot read it ({err.strerror or err})")
+            return EXIT_FAILED
+        except (UnicodeDecodeError, ShapesError) as err:
+            _error(f"--shapes {args.shapes}: {err}")
+            return EXIT_FAILED
+    progress = not args.quiet
+    if args.dry_run:
+        base = _settings(args).base
+        summary = check(args.paths, base, jobs=args.jobs, progress=progress, validator=validator)
+        print(summary.report(), file=sys.stderr)
+        return EXIT_FAILED if summary.rejected else EXIT_OK
     with _open_store(args) as store:
-        summary = ingest(args.paths, store, jobs=args.jobs, progress=not args.quiet)
+        summary = ingest(args.paths, store, jobs=args.jobs, progress=progress, validator=validator)
         print(summary.report(), file=sys.stderr)
         print(f"store: {_where(store)} (revision {store.revision()})", file=sys.stderr)
     return EXIT_FAILED if summary.rejected else EXIT_OK
@@ -523,6 +540,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or URL")
     p.add_argument("--jobs", type=int, default=1, help="processes to extract with")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="extract and validate only: report what would be rejected, write nothing",
+    )
+    p.add_argument(
+        "--shapes",
+        type=Path,
+        metavar="FILE",
+        help="SHACL shapes (Turtle) to validate against instead of ontology/shapes.ttl",
+    )
     store_option(p)
     p.set_defaults(func=cmd_ingest)
 

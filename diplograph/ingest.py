@@ -22,7 +22,8 @@ import functools
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,19 +53,26 @@ class Summary:
     #: Wall seconds of the whole ingest, and of them the seconds spent writing to the store.
     seconds: float = 0.0
     writing_seconds: float = 0.0
+    #: A dry run (``check``): validated only; ``written`` counts what would be written.
+    dry_run: bool = False
 
     def report(self) -> str:
+        rejected = len(self.rejected)
+        if self.dry_run:
+            counts = f"conform: {self.written}, rejected: {rejected} (dry run: nothing written)"
+        else:
+            counts = f"written: {self.written}, unchanged: {self.unchanged}, rejected: {rejected}"
         lines = [
-            f"articles read: {self.read}, written: {self.written}, unchanged: {self.unchanged}, "
-            f"rejected: {len(self.rejected)}",
-            f"facts added: {self.memberships} memberships, {self.events} events",
+            f"articles read: {self.read}, {counts}",
+            f"facts {'found' if self.dry_run else 'added'}: {self.memberships} memberships, "
+            f"{self.events} events",
         ]
         if self.seconds:
             # Says which side an ingest waits for: the store, or extraction and validation.
-            lines.append(
-                f"time: {self.seconds:.1f} s ({self.read / self.seconds:.1f} articles/s), "
-                f"{self.writing_seconds:.2f} s of it writing to the store"
-            )
+            timing = f"time: {self.seconds:.1f} s ({self.read / self.seconds:.1f} articles/s)"
+            if not self.dry_run:
+                timing += f", {self.writing_seconds:.2f} s of it writing to the store"
+            lines.append(timing)
         lines += [f"rejected {item}: {reason}" for item, reason in self.rejected]
         return "\n".join(lines)
 
@@ -95,47 +103,96 @@ def ingest(
 
     ``validator`` gives the shapes to check against (ontology/shapes.ttl by default).
     """
-    shapes = validator.text if validator else shapes_text(store.v.base)
-    prepare = functools.partial(_prepare, run=uuid.uuid4().hex, base=store.v.base, shapes=shapes)
     summary = Summary()
     items = list(iter_paths(paths))
-    bar = tqdm(total=len(items), unit="article", file=sys.stderr, disable=not progress)
-    started = time.perf_counter()
-    try:
-        for result in extract_all(items, jobs=jobs, finish=prepare, background=True):
-            summary.read += 1
+    with closing(_prepared(items, store.v.base, jobs, progress, validator, summary)) as results:
+        for result in results:
             writing = time.perf_counter()
             _store(result, store, summary, give_up_after)
             summary.writing_seconds += time.perf_counter() - writing
-            bar.update(1)
             if summary.failures_in_a_row >= give_up_after:
                 break
-    finally:
-        bar.close()
-        summary.seconds = time.perf_counter() - started
     if summary.failures_in_a_row >= give_up_after:
         for item in items[summary.read :]:
             summary.rejected.append((_source(item), _gave_up(summary)))
     return summary
 
 
-def _store(result: Result, store: KnowledgeStore, summary: Summary, give_up_after: int) -> None:
-    """Write one prepared article, or record why it was not written."""
+def check(
+    paths: Iterable[str | Path],
+    base: str,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    validator: Validator | None = None,
+) -> Summary:
+    """Extract and validate as ``ingest`` does, and write nothing: a dry run.
+
+    ``summary.written`` counts the articles an ingest would write (or find unchanged).
+    """
+    summary = Summary(dry_run=True)
+    items = list(iter_paths(paths))
+    with closing(_prepared(items, base, jobs, progress, validator, summary)) as results:
+        for result in results:
+            if _accepted(result, summary):
+                _count_written(result, summary)
+    return summary
+
+
+def _prepared(
+    items: list[Path | str | ArticleError],
+    base: str,
+    jobs: int,
+    progress: bool,
+    validator: Validator | None,
+    summary: Summary,
+) -> Iterator[Result]:
+    """Each article extracted and validated (in the workers), with a progress bar."""
+    shapes = validator.text if validator else shapes_text(base)
+    prepare = functools.partial(_prepare, run=uuid.uuid4().hex, base=base, shapes=shapes)
+    bar = tqdm(total=len(items), unit="article", file=sys.stderr, disable=not progress)
+    started = time.perf_counter()
+    try:
+        for result in extract_all(items, jobs=jobs, finish=prepare, background=True):
+            summary.read += 1
+            yield result
+            bar.update(1)
+    finally:
+        bar.close()
+        summary.seconds = time.perf_counter() - started
+
+
+def _accepted(result: Result, summary: Summary) -> bool:
+    """Whether the article was read and conforms; if not, record why in the summary."""
     if result.error is not None:
         summary.rejected.append((result.error.where, result.error.reason))
+        return False
+    assert result.article is not None and isinstance(result.payload, Prepared)
+    if result.payload.problems:
+        summary.rejected.append((result.article.source, "; ".join(result.payload.problems[:3])))
+        return False
+    return True
+
+
+def _count_written(result: Result, summary: Summary) -> None:
+    """Count an article written (or, in a dry run, one that would be) and its facts."""
+    assert result.facts is not None
+    summary.written += 1
+    summary.memberships += len(result.facts.memberships)
+    summary.events += len(result.facts.events)
+
+
+def _store(result: Result, store: KnowledgeStore, summary: Summary, give_up_after: int) -> None:
+    """Write one prepared article, or record why it was not written."""
+    if not _accepted(result, summary):
         return
-    assert result.article is not None and result.facts is not None
-    prepared = result.payload
-    assert isinstance(prepared, Prepared)
+    assert result.article is not None and isinstance(result.payload, Prepared)
     source = result.article.source
-    if prepared.problems:
-        summary.rejected.append((source, "; ".join(prepared.problems[:3])))
-        return
     if summary.failures_in_a_row >= give_up_after:
         summary.rejected.append((source, _gave_up(summary)))
         return
     try:
-        written = store.write_article(result.article, prepared.quads())
+        written = store.write_article(result.article, result.payload.quads())
     except WriteFailed as err:
         summary.rejected.append((source, str(err)))
         summary.failures_in_a_row += 1
@@ -143,9 +200,7 @@ def _store(result: Result, store: KnowledgeStore, summary: Summary, give_up_afte
         return
     summary.failures_in_a_row = 0
     if written:
-        summary.written += 1
-        summary.memberships += len(result.facts.memberships)
-        summary.events += len(result.facts.events)
+        _count_written(result, summary)
     else:
         summary.unchanged += 1
 

@@ -2,8 +2,7 @@
 
 Ingest uses rudof's SPARQL-based SHACL engine (pyrudof): about 10 ms per article, where
 pyshacl takes about 400 ms (benchmarks/README.md). The test suite checks that both engines
-report the same violations on valid and broken data, and pyshacl remains the reference
-(``diplograph validate --engine pyshacl``).
+report the same violations on valid and broken data: pyshacl remains the reference.
 """
 
 from __future__ import annotations
@@ -16,6 +15,10 @@ import pyrudof
 from pyoxigraph import Quad, RdfFormat, Triple, serialize
 
 from diplograph.config import DEFAULT_BASE, ONTOLOGY_DIR
+
+
+class ShapesError(ValueError):
+    """The shapes cannot be read as SHACL."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,18 @@ class Validator:
     def _session(self) -> pyrudof.Rudof:
         # One session per validator: parsing the shapes once saves most of the time.
         if self._rudof is None:
-            self._rudof = pyrudof.Rudof(pyrudof.RudofConfig())
-            self._rudof.read_shacl(self.text)
+            rudof = pyrudof.Rudof(pyrudof.RudofConfig())
+            try:
+                rudof.read_shacl(self.text)
+            except pyrudof.RudofError as err:
+                raise ShapesError(f"not valid SHACL shapes: {err}") from err
+            self._rudof = rudof
         return self._rudof
+
+    def load(self) -> Validator:
+        """Read the shapes now, so that bad ones fail before any work (ShapesError)."""
+        self._session()
+        return self
 
     def check(self, quads: Iterable[Quad]) -> list[Violation]:
         """The violations in ``quads``; empty when they conform."""

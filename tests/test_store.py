@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, Store
 
 from benchmarks.common import descendants
 from diplograph.extraction import CHUNK
-from diplograph.ingest import ingest
+from diplograph.ingest import check, ingest
 from extract.pipeline import extract
 from extract.rdf import Vocabulary, to_quads
 from extract.reader import read_file
@@ -103,8 +103,8 @@ def test_remove_keeps_labels_other_articles_need(store: GraphStore, tmp_path: Pa
     assert not store.remove_article(key)
 
 
-def test_invalid_articles_are_rejected_whole(store: GraphStore, tmp_path: Path) -> None:
-    """With a stricter shape (every membership dated), undated facts are refused."""
+def _strict(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Shapes that also want every membership dated; a dated and an undated article."""
     shapes = (
         (ROOT / "ontology" / "shapes.ttl").read_text("utf-8")
         + """
@@ -118,6 +118,12 @@ dgsh:DatedMembershipShape a sh:NodeShape ; sh:targetClass dg:Membership ;
     dated, undated = tmp_path / "dated.txt", tmp_path / "undated.txt"
     dated.write_text("A\n\nChile joined the OECD in May 2010.\n", encoding="utf-8")
     undated.write_text("B\n\nPeru joined the Andean Community.\n", encoding="utf-8")
+    return strict, dated, undated
+
+
+def test_invalid_articles_are_rejected_whole(store: GraphStore, tmp_path: Path) -> None:
+    """With a stricter shape (every membership dated), undated facts are refused."""
+    strict, dated, undated = _strict(tmp_path)
     summary = ingest([dated, undated], store, progress=False, validator=Validator(shapes=strict))
     assert summary.written == 1
     ((where, reason),) = summary.rejected
@@ -125,6 +131,41 @@ dgsh:DatedMembershipShape a sh:NodeShape ; sh:targetClass dg:Membership ;
     assert "/id/membership/" in reason and "a membership must be dated" in reason
     assert not store.article_quads(read_file(undated).key)
     assert store.article_quads(read_file(dated).key)
+
+
+def test_a_dry_run_reports_what_an_ingest_would_reject(tmp_path: Path) -> None:
+    strict, dated, undated = _strict(tmp_path)
+    summary = check([dated, undated], BASE, progress=False, validator=Validator(shapes=strict))
+    assert (summary.read, summary.written) == (2, 1)
+    ((where, reason),) = summary.rejected
+    assert where.endswith("undated.txt") and "a membership must be dated" in reason
+    assert summary.memberships == 1
+    assert "conform: 1, rejected: 1 (dry run: nothing written)" in summary.report()
+
+
+def test_cli_dry_run_writes_nothing(tmp_path: Path) -> None:
+    strict, dated, undated = _strict(tmp_path)
+    store = tmp_path / "store"
+    args = ("ingest", str(dated), str(undated), "--store", str(store), "--quiet", "--dry-run")
+    result = diplograph(*args, "--shapes", str(strict))
+    assert result.returncode == 1, result.stderr
+    assert "conform: 1, rejected: 1 (dry run: nothing written)" in result.stderr
+    assert f"rejected {undated.resolve().as_uri()}: " in result.stderr
+    assert not store.exists()
+    # the default shapes accept both
+    assert diplograph(*args).returncode == 0 and not store.exists()
+
+
+def test_cli_bad_shapes_stop_before_any_work(tmp_path: Path) -> None:
+    _, dated, _ = _strict(tmp_path)
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("this is not Turtle @@\n", encoding="utf-8")
+    store = tmp_path / "store"
+    for shapes, why in ((broken, "not valid SHACL shapes"), (tmp_path / "none.ttl", "cannot read")):
+        result = diplograph("ingest", str(dated), "--store", str(store), "--shapes", str(shapes))
+        assert result.returncode == 1
+        assert f"--shapes {shapes}: {why}" in result.stderr
+        assert not store.exists()
 
 
 def test_export_then_import_gives_the_same_graph(store: GraphStore, tmp_path: Path) -> None:
