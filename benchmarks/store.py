@@ -12,7 +12,8 @@
   pyoxigraph ``Store.bulk_load``) and (b) ``oxigraph load --location DIR --file FILE``
   (the reference). Wall time, quads/s, CPU time, peak RSS (``wait4``), size on disk.
 * Ingest: ``diplograph ingest DIR --quiet`` of generated article files with ``--jobs 1``
-  and ``--jobs 2``, next to ``diplograph extract DIR --format nquads`` alone; peak RSS of
+  and ``--jobs 2``, next to the same with ``--dry-run`` (extraction and validation, no
+  store) and ``diplograph extract DIR --format nquads`` alone; peak RSS of
   the main process (sampled ``VmHWM``) and of the whole process tree, at 1k and 10k
   articles.
 
@@ -444,13 +445,14 @@ def bench_ingest(sizes: Sequence[int], work: Path) -> list[dict[str, Any]]:
             pass
         jobs_list = INGEST_JOBS if n == largest else (1,)
         for jobs in jobs_list:
-            for what in ("ingest", "extract"):
-                if what == "extract" and n != largest:
+            for what in ("ingest", "dry-run", "extract"):
+                if what != "ingest" and n != largest:
                     continue
                 store = work / f"store-{n}-{jobs}"
-                if what == "ingest":
+                if what in ("ingest", "dry-run"):
                     cmd = [*diplograph_cli(), "ingest", str(corpus), "--store", str(store)]
                     cmd += ["--quiet", "--jobs", str(jobs)]
+                    cmd += ["--dry-run"] if what == "dry-run" else []
                 else:
                     cmd = [*diplograph_cli(), "extract", str(corpus), "--format", "nquads"]
                     cmd += ["-o", os.devnull, "--jobs", str(jobs)]
@@ -555,7 +557,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "ingest" in results:
         lines += [
             "",
-            "### `diplograph ingest` vs `diplograph extract` (same articles)",
+            "### `diplograph ingest` vs `ingest --dry-run` and `extract` (same articles)",
             "",
             "| command | articles | --jobs | wall s | articles/s | CPU s | writing to the store "
             "| main peak RSS MiB | tree peak RSS MiB | quads in store |",
