@@ -181,18 +181,7 @@ def start_ours(where: list[str], log: Path, *options: str) -> Server:
     """``diplograph serve`` (``where``: ``--store DIR`` or ``--store-url URL``)."""
     port = free_port()
     cmd = [*store_bench.diplograph_cli(), "serve", *where, "--port", str(port), *options]
-    with log.open("wb") as f:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=store_bench.env(),
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server("ours", port, "/sparql", proc, log)
-    _ready_or_stop(server, "/health")
-    return server
+    return _launch("ours", port, "/sparql", cmd, log, "/health")
 
 
 def start_oxigraph(location: Path, log: Path, union: bool = True) -> Server:
@@ -200,13 +189,8 @@ def start_oxigraph(location: Path, log: Path, union: bool = True) -> Server:
     port = free_port()
     cmd = [store_bench.oxigraph_cli(), "serve", "--location", str(location)]
     cmd += ["--bind", f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else [])
-    with log.open("wb") as f:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server("oxigraph", port, "/query", proc, log)
-    _ready_or_stop(server, "/query?" + urllib.parse.urlencode({"query": "ASK {}"}))
-    return server
+    ready = "/query?" + urllib.parse.urlencode({"query": "ASK {}"})
+    return _launch("oxigraph", port, "/query", cmd, log, ready, ours=False)
 
 
 def start_floor(answers: dict[str, tuple[str, str]], workdir: Path) -> Server:
@@ -214,19 +198,26 @@ def start_floor(answers: dict[str, tuple[str, str]], workdir: Path) -> Server:
     port = free_port()
     spec = workdir / "floor-answers.json"
     spec.write_text(json.dumps(answers), "utf-8")
-    log = workdir / "floor.log"
     cmd = [sys.executable, "-m", "benchmarks.floor", "--port", str(port), "--answers", str(spec)]
+    return _launch("floor", port, "/sparql", cmd, workdir / "floor.log", "/sparql")
+
+
+def _launch(
+    name: str, port: int, path: str, cmd: list[str], log: Path, ready: str, ours: bool = True
+) -> Server:
+    """Start a server (its own session, output to ``log``) and wait until ``ready``
+    answers. ``ours``: with the project's environment (the reference gets this one's)."""
     with log.open("wb") as f:
-        proc = subprocess.Popen(
+        process = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=store_bench.env(),
+            env=store_bench.env() if ours else None,
             stdout=f,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server("floor", port, "/sparql", proc, log)
-    _ready_or_stop(server, "/sparql")
+    server = Server(name, port, path, process, log)
+    _ready_or_stop(server, ready)
     return server
 
 
