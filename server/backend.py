@@ -83,7 +83,8 @@ class BaseBackend:
     def triple_count(self) -> int:
         raise NotImplementedError
 
-    def dump(self, output: IO[bytes], fmt: str) -> None:
+    def dump(self, output: IO[bytes], fmt: str) -> int:
+        """Write the whole graph to ``output``; the revision of what was written."""
         raise NotImplementedError
 
     def health(self) -> dict[str, object]:
@@ -116,7 +117,10 @@ class BaseBackend:
                 self._cache.move_to_end(key)
                 return hit
         response = self._evaluate(self.request(spec))
-        if response.status == 200 and len(response.body) <= 1_000_000:
+        # A write during the evaluation may have given it a newer snapshot than the key
+        # says: such an answer is not kept (the revision only grows, so one check is enough).
+        unchanged = self.revision == key[0]
+        if response.status == 200 and len(response.body) <= 1_000_000 and unchanged:
             with self._cache_lock:
                 self._cache[key] = response
                 while len(self._cache) > 512:
@@ -213,12 +217,14 @@ class Backend(BaseBackend):
         """Triples in the store (every graph)."""
         return len(self.store.store)
 
-    def dump(self, output: IO[bytes], fmt: str) -> None:
+    def dump(self, output: IO[bytes], fmt: str) -> int:
         """The whole graph as of the newest snapshot (writes never block on a dump)."""
+        revision, snapshot = self.snapshots.current()
         reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
-        reader.store = Store.read_only(str(self.snapshots.current()[1]))
+        reader.store = Store.read_only(str(snapshot))
         reader.v = self.store.v
         reader.dump(output, fmt)
+        return revision
 
     def health(self) -> dict[str, object]:
         return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
@@ -308,9 +314,12 @@ class RemoteBackend(BaseBackend):
             self._counts = (revision, self.store.triple_count())
         return self._counts[1]
 
-    def dump(self, output: IO[bytes], fmt: str) -> None:
-        """The whole graph, streamed from the remote store."""
+    def dump(self, output: IO[bytes], fmt: str) -> int:
+        """The whole graph, streamed from the remote store (a write by another client
+        during the dump can make it newer than the revision returned)."""
+        revision = self.store.revision()
         self.store.dump(output, fmt)
+        return revision
 
     def health(self) -> dict[str, object]:
         return {"store": self.store.url}

@@ -55,32 +55,44 @@ def _modified() -> datetime:
     return datetime.now(UTC)
 
 
-def _build(ext: str, compressed: bool) -> Path:
-    """The dump file for the current revision, written if it is not there yet."""
+def _build(ext: str, compressed: bool) -> tuple[int, Path]:
+    """The dump file of the newest revision, written if it is not there yet, and that
+    revision: the one of the snapshot dumped, which a write may have made newer than the
+    revision the request saw."""
     b = backend()
-    revision = b.revision
-    folder = _dump_dir() / f"revision-{revision:08d}"
-    path = folder / (f"diplograph.{ext}" + (".gz" if compressed else ""))
     with _lock:
+        revision = b.revision
+        path = _dump_file(revision, ext, compressed)
         if path.exists():
-            return path
-        folder.mkdir(parents=True, exist_ok=True)
-        plain = folder / f"diplograph.{ext}"
+            return revision, path
+        plain = _dump_file(revision, ext, False)
         if not plain.exists():
-            tmp = plain.with_suffix(plain.suffix + ".tmp")
+            tmp = _dump_dir() / f"building.{ext}"
+            tmp.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("wb") as out:
-                b.dump(out, DUMPS[ext])
+                revision = b.dump(out, DUMPS[ext])
+            path, plain = _dump_file(revision, ext, compressed), _dump_file(revision, ext, False)
+            plain.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(plain)
-        if compressed:
+        if compressed and not path.exists():
             tmp = path.with_suffix(".tmp")
             with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             tmp.replace(path)
         # Older revisions' dumps are not needed any more.
         for old in _dump_dir().iterdir():
-            if old.is_dir() and old != folder:
+            if old.is_dir() and old != path.parent:
                 shutil.rmtree(old, ignore_errors=True)
-    return path
+    return revision, path
+
+
+def _etag(revision: int, ext: str, compressed: bool) -> str:
+    return f"dump-{revision}-{ext}{'-gz' if compressed else ''}"
+
+
+def _dump_file(revision: int, ext: str, compressed: bool) -> Path:
+    folder = _dump_dir() / f"revision-{revision:08d}"
+    return folder / (f"diplograph.{ext}" + (".gz" if compressed else ""))
 
 
 @bp.route("/dumps/diplograph.<path:name>", methods=["GET", "HEAD"])
@@ -90,14 +102,13 @@ def dump(name: str) -> Response:
     if ext not in DUMPS:
         raise ProtocolError(404, f"No such dump; try diplograph.{{{','.join(DUMPS)}}}[.gz].")
     revision = backend().revision
-    tag = f'"dump-{revision}-{ext}{"-gz" if compressed else ""}"'
     modified = _modified()
-    if request.if_none_match.contains(tag.strip('"')):
+    if request.if_none_match.contains(_etag(revision, ext, compressed)):
         response = Response(status=304)
     elif request.method == "HEAD":
         response = Response(status=200, content_type=MEDIA[ext])
     else:
-        path = _build(ext, compressed)
+        revision, path = _build(ext, compressed)
         response = send_file(
             path,
             mimetype="application/gzip" if compressed else MEDIA[ext].split(";")[0],
@@ -106,7 +117,7 @@ def dump(name: str) -> Response:
             etag=False,
             download_name=path.name,
         )
-    response.headers["ETag"] = tag
+    response.headers["ETag"] = f'"{_etag(revision, ext, compressed)}"'
     response.headers["Last-Modified"] = modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
     response.headers["Cache-Control"] = "public, no-cache"
     return response

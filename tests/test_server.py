@@ -7,6 +7,7 @@ Three servers are started once for this module: a read-only one over the sample 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import http.client
@@ -677,6 +678,41 @@ def _update(server: Server, update: str, token: str | None) -> requests.Response
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return requests.post(server.sparql, data=update.encode(), headers=headers, timeout=30)
+
+
+def test_a_dump_is_named_for_the_revision_it_holds(rw: Server) -> None:
+    """Writes while several clients ask for dumps: each dump's ETag names the revision
+    written in it (the store's revision is in the dump, in the meta graph), also for a
+    request that waited for another dump to be built."""
+    stop = threading.Event()
+
+    def write() -> None:
+        i = 0
+        while not stop.is_set():
+            _update(rw, f"INSERT DATA {{ <urn:dump-race:{i}> <urn:p> {i} }}", TOKEN)
+            i += 1
+
+    def fetch(ext: str) -> list[tuple[str, str]]:
+        found = []
+        for _ in range(30):
+            response = requests.get(f"{rw.url}/dumps/diplograph.{ext}", timeout=60)
+            assert response.status_code == 200
+            tagged = re.fullmatch(rf'"dump-(\d+)-{ext}"', response.headers["ETag"])
+            held = re.search(r'ontology#revision> "(\d+)"', response.text)
+            assert tagged and held
+            found.append((tagged.group(1), held.group(1)))
+        return found
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            pairs = [p for got in pool.map(fetch, ["nq", "nq", "nt", "nt"]) for p in got]
+    finally:
+        stop.set()
+        writer.join()
+    assert [(tag, held) for tag, held in pairs if tag != held] == []
+    assert len({held for _, held in pairs}) > 10  # the writes really went on meanwhile
 
 
 def test_updates_without_the_right_token_change_nothing(rw: Server) -> None:
