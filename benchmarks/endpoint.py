@@ -509,14 +509,14 @@ def combine(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "client_cpu_s": round(sum(r["client_cpu_s"] for r in rs), 2),
         }
     theirs = out["oxigraph"]
-    for name, prefix in (("ours", ""), ("floor", "floor_")):
-        if name not in out:
-            continue
-        mine = out[name]
-        out[prefix + "rps_ratio"] = round(mine["rps"] / theirs["rps"], 3) if theirs["rps"] else None
-        both = mine["p99_ms"] and theirs["p99_ms"]
-        out[prefix + "p99_ratio"] = round(mine["p99_ms"] / theirs["p99_ms"], 3) if both else None
-    out["floor_ratio"] = out.pop("floor_rps_ratio", None)
+    keys = (("ours", "rps_ratio", "p99_ratio"), ("floor", "floor_ratio", "floor_p99_ratio"))
+    for name, rps_key, p99_key in keys:
+        if name in out:
+            mine = out[name]
+            out[rps_key] = round(mine["rps"] / theirs["rps"], 3) if theirs["rps"] else None
+            both = mine["p99_ms"] and theirs["p99_ms"]
+            out[p99_key] = round(mine["p99_ms"] / theirs["p99_ms"], 3) if both else None
+    out.setdefault("floor_ratio", None)
     return out
 
 

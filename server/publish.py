@@ -65,17 +65,17 @@ def _build(ext: str, compressed: bool) -> tuple[int, Path]:
         path = _dump_file(revision, ext, compressed)
         if path.exists():
             return revision, path
-        plain = _dump_file(revision, ext, False)
-        if not plain.exists():
+        if not _dump_file(revision, ext, False).exists():
             tmp = _dump_dir() / f"building.{ext}"
             tmp.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("wb") as out:
                 revision = b.dump(out, DUMPS[ext])
-            path, plain = _dump_file(revision, ext, compressed), _dump_file(revision, ext, False)
-            plain.parent.mkdir(parents=True, exist_ok=True)
-            tmp.replace(plain)
-        if compressed and not path.exists():
+            path = _dump_file(revision, ext, compressed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.replace(_dump_file(revision, ext, False))
+        if compressed:  # not there yet: checked above, or a new folder
             tmp = path.with_suffix(".tmp")
+            plain = _dump_file(revision, ext, False)
             with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             tmp.replace(path)
