@@ -2,7 +2,7 @@
 
 One store (about 0.2 M quads shaped like diplograph data, made as in
 ``benchmarks.store`` and loaded with ``diplograph import``) is served by both servers at
-once: ``diplograph serve --store S`` (ours: waitress + Flask, queries in worker
+once: ``diplograph serve --store S`` (ours: Flask under Granian, queries in worker
 processes over a snapshot) and ``oxigraph serve --location COPY --union-default-graph``
 (the reference, on a copy made while no server ran; ``--union-default-graph`` gives it
 the same semantics as ours). A load generator in its own process (threads, one
@@ -23,7 +23,7 @@ theirs, ours, theirs), in two cache modes:
     python -m benchmarks.endpoint [--quick] [--duration S] [--rounds N]
 
 On the trivial queries, distinct mode, a third server runs in the same interleaving: the
-floor (``benchmarks.floor``), a Flask app under waitress with our settings that answers
+floor (``benchmarks.floor``), a Flask app served as ours is (Granian) that answers
 each request at once with the same bytes, no work at all. Its ratio to ``oxigraph
 serve`` bounds what any Flask app served this way can reach on this machine.
 
@@ -644,7 +644,7 @@ def _floor_table(cells: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "### The floor: a Flask app under waitress that does no work",
+        "### The floor: a Flask app under Granian that does no work",
         "",
         "| query | conc. | floor req/s | oxigraph req/s | floor ratio | ours ratio "
         "| floor p50 ms | floor p99 ms | floor p99 ratio |",

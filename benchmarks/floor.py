@@ -2,9 +2,9 @@
 
 A Flask app with one route, ``/sparql``, that answers every request at once with a body
 fixed in advance (the real answer to the benchmark's query, chosen by the request's
-Accept header), served by waitress with the same settings as ``diplograph serve``.
+Accept header), served by Granian exactly as ``diplograph serve`` serves ours.
 ``benchmarks.endpoint`` measures it beside both servers on the trivial queries: no
-Flask app served by waitress here can answer faster than this one, so its ratio to
+Flask app served this way here can answer faster than this one, so its ratio to
 ``oxigraph serve`` is the best any such server could reach.
 
     python -m benchmarks.floor --port N --answers FILE
@@ -15,6 +15,8 @@ Flask app served by waitress here can answer faster than this one, so its ratio 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -39,25 +41,16 @@ def create_app(answers: dict[str, tuple[str, str]]) -> Flask:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import waitress
-
     from diplograph import config
+    from server.serve import run
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--answers", type=Path, required=True, help="JSON: accept -> answer")
     args = parser.parse_args(argv)
-    settings = config.load()
+    settings = dataclasses.replace(config.load(), port=args.port)
     answers = json.loads(args.answers.read_text("utf-8"))
-    waitress.serve(
-        create_app(answers),
-        host="127.0.0.1",
-        port=args.port,
-        threads=settings.threads,
-        ident="floor",
-        max_request_body_size=settings.max_request_bytes,
-    )
-    return 0
+    return run(settings, functools.partial(create_app, answers))
 
 
 if __name__ == "__main__":

@@ -147,15 +147,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the store over HTTP with a production WSGI server (waitress)."""
+    """Serve the store over HTTP with a production server (Granian)."""
     import dataclasses
-    import logging
 
-    import waitress
-
-    from graph.base import StoreError
-    from server import create_app
-    from server.allocator import AllocatorError
+    from server.serve import serve
 
     overrides = {
         "host": args.host,
@@ -169,32 +164,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(
         _settings(args), **{k: v for k, v in overrides.items() if v is not None}
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        app = create_app(settings)
-    except (StoreError, AllocatorError) as err:
-        _error(str(err))
-        return EXIT_FAILED
-    source = settings.store_url or settings.store_query_url if settings.remote else settings.store
-    print(
-        f"diplograph: serving {source} on http://{settings.host}:{settings.port}/ "
-        f"(SPARQL endpoint /sparql)",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        waitress.serve(
-            app,
-            host=settings.host,
-            port=settings.port,
-            threads=settings.threads,
-            ident="diplograph",
-            max_request_body_size=settings.max_request_bytes,
-            channel_timeout=max(120, int(settings.query_timeout_s) + 30),
-        )
-    finally:
-        app.extensions["diplograph"].close()
-    return EXIT_OK
+    return serve(settings)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

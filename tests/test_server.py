@@ -101,19 +101,26 @@ class Server:
         assert response.status_code == 200, response.text
         return response.json()["boolean"]
 
-    def workers(self) -> list[int]:
-        """The query worker processes (multiprocessing spawn children) of the server."""
+    def _descendants(self) -> list[tuple[int, int, str]]:
+        """(pid, parent pid, command line) of every process under the server's."""
         out = subprocess.run(
-            ["ps", "-o", "pid=,pcpu=,args=", "--ppid", str(self.proc.pid)],
-            capture_output=True,
-            text=True,
-            check=False,
+            ["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True, check=False
         ).stdout
-        return [
-            int(line.split(None, 1)[0])
-            for line in out.splitlines()
-            if "multiprocessing.spawn" in line or "multiprocessing-fork" in line
-        ]
+        rows = [r for r in (line.split(None, 2) for line in out.splitlines()) if len(r) == 3]
+        procs = [(int(pid), int(ppid), args) for pid, ppid, args in rows]
+        family = {self.proc.pid}
+        for _ in range(3):  # the query workers are the second generation
+            family |= {pid for pid, ppid, _ in procs if ppid in family}
+        return [p for p in procs if p[0] in family and p[0] != self.proc.pid]
+
+    def workers(self) -> list[int]:
+        """The query worker processes (multiprocessing spawn children of the HTTP one)."""
+        return [pid for pid, _, args in self._descendants() if "multiprocessing.spawn" in args]
+
+    def http_process(self) -> int:
+        """The process that runs the application: granian's worker, the server's child."""
+        (pid,) = [pid for pid, ppid, _ in self._descendants() if ppid == self.proc.pid]
+        return pid
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -202,7 +209,7 @@ def _start(
                 pytest.fail(f"the server's workers do not answer:\n{log.read_text()}")
         yield server
     finally:
-        children = server.workers()
+        children = [pid for pid, _, _ in server._descendants()]
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=15)
@@ -1005,7 +1012,7 @@ def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
         else:
             assert expected.name in maps, f"worker {pid} runs without {expected}"
     assert not any(
-        f in Path(f"/proc/{ro.proc.pid}/maps").read_text() for f in allocator.KNOWN.values()
+        f in Path(f"/proc/{ro.http_process()}/maps").read_text() for f in allocator.KNOWN.values()
     )
 
 
@@ -1054,3 +1061,70 @@ def test_federated_queries_are_refused(ro: Server) -> None:
     response = ro.query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
     assert response.status_code == 400
     assert "SERVICE" in response.text
+
+
+# ---------------------------------------------------------------- the server process
+
+
+def _serve(store: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """Run ``diplograph serve`` expecting it to stop at once (it cannot start)."""
+    command = ["serve", "--store", str(store), "--port", str(port)]
+    return subprocess.run(
+        [sys.executable, "-m", "diplograph.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_serve_refuses_a_port_another_server_listens_on(ro: Server, tmp_path: Path) -> None:
+    """Not silently sharing it: the two would split the requests between two stores."""
+    port = urllib.parse.urlsplit(ro.url).port
+    assert port is not None
+    done = _serve(tmp_path / "store", port)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert not (tmp_path / "store").exists()
+    assert ro.health()["status"] == "ok"
+
+
+def test_serve_names_a_store_another_process_holds(tmp_path: Path) -> None:
+    from pyoxigraph import Store
+
+    store = tmp_path / "store"
+    holder = Store(str(store))
+    try:
+        done = _serve(store, free_port())
+    finally:
+        del holder
+    assert done.returncode == 1
+    assert f"diplograph: error: {store}: cannot open the store" in done.stderr
+    assert "LOCK" in done.stderr
+
+
+def test_killing_the_server_stops_the_process_that_serves(
+    corpus_store: Path, tmp_path: Path
+) -> None:
+    """``kill -9`` of ``diplograph serve`` frees the port and the store within seconds."""
+    store = _copy(corpus_store, tmp_path)
+    started = _start(store, tmp_path / "server.log")
+    server = next(started)
+    try:
+        http = server.http_process()
+        os.kill(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _cpu_seconds(http) is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _cpu_seconds(http) is None, "the serving process outlived the server"
+        from pyoxigraph import Store
+
+        reopened = Store(str(store))  # the lock is free again
+        assert len(reopened) > 0
+        del reopened
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.url + "/health", timeout=5)
+    finally:
+        started.close()
