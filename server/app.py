@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from diplograph import config
 from diplograph.config import Settings
@@ -24,7 +25,9 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
     settings = settings or config.load()
     app = Flask(__name__)
     app.config["DIPLOGRAPH"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    # One byte more than allowed: a body sent in chunks (no Content-Length) is read up to
+    # there, and one that reached it is refused (see _check_body_size), not cut short.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["diplograph"] = backend or open_backend(settings)
     errors.install(app)
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
         g.started = time.perf_counter()
         if request.method == "OPTIONS":
             return _preflight()
+        _check_body_size(settings.max_request_bytes)
         return None
 
     @app.after_request
@@ -77,6 +81,19 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
         return response
 
     return app
+
+
+def _check_body_size(limit: int) -> None:
+    """Refuse a request body over ``limit`` bytes with 413, whether its length is declared
+    or it comes in chunks (then Werkzeug reads at most ``limit + 1`` bytes of it)."""
+    if request.content_length is not None:
+        too_large = request.content_length > limit
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        too_large = len(request.get_data(cache=True)) > limit
+    else:
+        return
+    if too_large:
+        raise RequestEntityTooLarge()
 
 
 def _preflight() -> Response:

@@ -47,7 +47,7 @@ def install(app: Flask) -> None:
     def http(err: HTTPException) -> Response:
         messages = {
             413: f"The request body is larger than the limit of "
-            f"{app.config.get('MAX_CONTENT_LENGTH') or 0:,} bytes.",
+            f"{app.config['DIPLOGRAPH'].max_request_bytes:,} bytes.",
             404: f"Nothing at {request.path}.",
             405: f"{request.method} is not allowed on {request.path}.",
         }

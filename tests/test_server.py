@@ -491,6 +491,28 @@ def test_a_huge_request_body_is_refused(ro: Server) -> None:
     assert ok.status_code == 200 and ok.json()["boolean"] is True
 
 
+def test_a_huge_body_in_chunks_is_refused_not_cut_short(ro: Server) -> None:
+    """Without a Content-Length the server only learns the size by reading: it stops one
+    byte past the limit and refuses, rather than evaluating the first part."""
+
+    def chunks(text: str) -> Iterator[bytes]:
+        data = text.encode()
+        for i in range(0, len(data), 8192):
+            yield data[i : i + 8192]
+
+    direct = {
+        "Content-Type": "application/sparql-query",
+        "Accept": "application/sparql-results+json",
+    }
+    huge = "#" + "x" * (REQUEST_LIMIT * 3) + "\nASK {}"
+    refused = requests.post(ro.sparql, data=chunks(huge), headers=direct, timeout=30)
+    assert refused.status_code == 413
+    assert f"larger than the limit of {REQUEST_LIMIT:,} bytes" in refused.text
+    small = "#" + "x" * (REQUEST_LIMIT // 2) + "\nASK {}"
+    ok = requests.post(ro.sparql, data=chunks(small), headers=direct, timeout=30)
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
 # ---------------------------------------------------------------- content negotiation
 
 
