@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from graph.saved import SavedQuery
+from server import compression
 from server.errors import ProtocolError
 from server.saved import catalog, etag, find, not_modified, run
 
@@ -42,12 +43,13 @@ def query_results(name: str) -> Response:
             raise ProtocolError(406, "Results come as " + ", ".join(OFFERS) + ".")
         fmt = OFFERS[match] if match else "json"
     values = dict(request.args.items())
-    tag = etag(name, sorted(values.items()), fmt)
+    # Gzipped and plain bodies are different representations: different validators.
+    tag = etag(name, sorted(values.items()), fmt, compression.wants_gzip())
     if not_modified(tag):
         return _cache_headers(Response(status=304), tag)
     solution = None if fmt == "turtle" else fmt
     answer = run(query, values, solution, "turtle")
-    response = Response(answer.body, content_type=answer.media_type)
+    response = compression.respond(answer)
     if fmt in ("csv", "tsv"):
         response.headers["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
     if answer.truncated_at is not None:

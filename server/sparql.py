@@ -9,6 +9,7 @@ import urllib.parse
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import RdfFormat, parse
 
+from server import compression
 from server.auth import require_write
 from server.backend import BaseBackend, QuerySpec, UpdateError
 from server.errors import ProtocolError
@@ -165,7 +166,7 @@ def run_query(query: str, params: dict[str, list[str]]) -> Response:
         or (answer.kind == "graph" and graph_format == "html")
     ):
         return _html(query, answer)
-    response = Response(answer.body, content_type=answer.media_type)
+    response = compression.respond(answer)
     if answer.truncated_at is not None:
         response.headers["X-SPARQL-MaxRows"] = str(answer.truncated_at)
         response.headers["Warning"] = (

@@ -69,6 +69,7 @@ class Response:
     body: bytes = b""
     kind: str = ""  # solutions | boolean | graph
     truncated_at: int | None = None
+    gzipped: bytes | None = None  # the body compressed, once a client asked for it
 
 
 def _error(status: int, message: str) -> Response:

@@ -130,3 +130,19 @@ def test_saving_a_query_needs_the_token_and_a_safe_name(site: Server) -> None:
     assert page.status_code == 200 and "Kazakh memberships" in page.text
     result = requests.get(site.url + "/api/queries/kazakh-memberships.json", timeout=30).json()
     assert result["results"]["bindings"]
+
+
+def test_gzipped_and_plain_results_have_their_own_validators(site: Server) -> None:
+    url = site.url + "/api/queries/organizations-by-members.json"
+    zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=30)
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.json() == plain.json()
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    again = requests.get(
+        url,
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]},
+        timeout=30,
+    )
+    assert again.status_code == 304

@@ -1150,3 +1150,45 @@ def test_killing_the_server_stops_the_process_that_serves(
             requests.get(server.url + "/health", timeout=5)
     finally:
         started.close()
+
+
+# ---------------------------------------------------------------- compression
+
+
+def _raw(server: Server, sparql: str, encoding: str) -> tuple[requests.Response, bytes]:
+    """A query's response and its body as sent (not decompressed by requests)."""
+    response = requests.get(
+        server.sparql,
+        params={"query": sparql},
+        headers={"Accept": "application/sparql-results+json", "Accept-Encoding": encoding},
+        timeout=30,
+        stream=True,
+    )
+    return response, response.raw.read(decode_content=False)
+
+
+def test_large_answers_are_gzipped_for_clients_that_accept_it(ro: Server) -> None:
+    import gzip
+
+    big = "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 2000"
+    plain, plain_body = _raw(ro, big, "identity")
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    assert len(json.loads(plain_body)["results"]["bindings"]) == 2000
+    zipped, zipped_body = _raw(ro, big, "gzip, deflate")
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert int(zipped.headers["Content-Length"]) == len(zipped_body)
+    assert gzip.decompress(zipped_body) == plain_body
+    assert len(zipped_body) * 4 < len(plain_body)
+    # Asked again: the same bytes, from the cache.
+    assert _raw(ro, big, "*")[1] == zipped_body
+
+
+def test_gzip_is_not_used_when_refused_or_not_worth_it(ro: Server) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } LIMIT 500"
+    assert "Content-Encoding" not in _raw(ro, big, "gzip;q=0, identity")[0].headers
+    assert "Content-Encoding" not in _raw(ro, big, "br")[0].headers
+    small, body = _raw(ro, "ASK { ?s ?p ?o }", "gzip")
+    assert "Content-Encoding" not in small.headers
+    assert json.loads(body)["boolean"] is True
