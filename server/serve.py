@@ -6,14 +6,15 @@ twice as fast as waitress, which does all of that in Python (benchmarks/README.m
 
 Granian runs the application in a worker process of its own. There is exactly one:
 the embedded store can be opened by one process only. The application is built in that
-worker, after the fork, so that the store's background threads and the query workers
-belong to the process that serves.
+worker, a fresh interpreter, so that the store's background threads and the query
+workers belong to the process that serves.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
 import multiprocessing.util
 import os
 import signal
@@ -107,6 +108,10 @@ def run(settings: Settings, load: Callable[[], Flask]) -> int:
         log_level=LogLevels.warning,
         log_dictconfig=LOGGING,
     )
+    # A fresh interpreter for the worker, not a fork: a process that used the store before
+    # (``diplograph run`` ingests first) holds RocksDB state whose background threads a
+    # fork does not copy, and a store opened in the child would wait on them for ever.
+    multiprocessing.set_start_method("spawn", force=True)
     try:
         server.serve(target_loader=load, wrap_loader=False)
     except SystemExit as stop:  # granian exits 1 when its worker could not start

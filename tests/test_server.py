@@ -114,13 +114,24 @@ class Server:
         return [p for p in procs if p[0] in family and p[0] != self.proc.pid]
 
     def workers(self) -> list[int]:
-        """The query worker processes (multiprocessing spawn children of the HTTP one)."""
-        return [pid for pid, _, args in self._descendants() if "multiprocessing.spawn" in args]
+        """The query worker processes: spawned children of the HTTP process."""
+        http = self.http_process()
+        return [pid for pid, ppid, args in self._descendants() if ppid == http and _spawned(args)]
 
     def http_process(self) -> int:
-        """The process that runs the application: granian's worker, the server's child."""
-        (pid,) = [pid for pid, ppid, _ in self._descendants() if ppid == self.proc.pid]
+        """The process that runs the application: granian's worker, a spawned child of the
+        server (its other child is multiprocessing's resource tracker)."""
+        (pid,) = [
+            pid
+            for pid, ppid, args in self._descendants()
+            if ppid == self.proc.pid and _spawned(args)
+        ]
         return pid
+
+
+def _spawned(command_line: str) -> bool:
+    """Whether a process is a multiprocessing child started by "spawn"."""
+    return "multiprocessing.spawn" in command_line
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -1150,6 +1161,43 @@ def test_killing_the_server_stops_the_process_that_serves(
             requests.get(server.url + "/health", timeout=5)
     finally:
         started.close()
+
+
+def test_run_ingests_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    """``diplograph run`` (what ``make run`` does) opens the store to ingest and then
+    serves it from another process; the server must not inherit the first one's store."""
+    port = free_port()
+    store = tmp_path / "store"
+    log = tmp_path / "run.log"
+    with log.open("wb") as err:
+        command = ["run", "--store", str(store), "--port", str(port), "--workers", "1"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "diplograph.cli", *command],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        deadline = time.monotonic() + 120
+        while "queries read the new snapshot" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        answer = server.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?m a <http://www.w3.org/ns/org#Membership> }"
+        )
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        serving = [pid for pid, _, _ in server._descendants()]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0, log.read_text()
+        time.sleep(0.5)
+        assert all(_cpu_seconds(pid) is None for pid in serving), "processes left behind"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # ---------------------------------------------------------------- compression
