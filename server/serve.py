@@ -26,25 +26,15 @@ import time
 from collections.abc import Callable
 
 from flask import Flask
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
 
 from diplograph.config import Settings
-
-#: Granian's own warnings and errors go to stderr, like the request log, in its format.
-LOGGING = {
-    "formatters": {
-        "generic": {"()": "logging.Formatter", "fmt": "%(asctime)s granian %(message)s"},
-    },
-    "filters": {"intended": {"()": "server.serve.IntendedThreads"}},
-    "handlers": {
-        "console": {
-            "formatter": "generic",
-            "filters": ["intended"],
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-        },
-    },
-    "loggers": {"_granian": {"handlers": ["console"], "propagate": False}},
-}
+from graph.base import StoreError
+from server.allocator import AllocatorError
+from server.app import create_app
 
 
 class IntendedThreads(logging.Filter):
@@ -56,6 +46,24 @@ class IntendedThreads(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "Python threads" not in record.getMessage()
+
+
+#: Granian's own warnings and errors go to stderr, like the request log, in its format.
+LOGGING = {
+    "formatters": {
+        "generic": {"()": "logging.Formatter", "fmt": "%(asctime)s granian %(message)s"},
+    },
+    "filters": {"intended": {"()": IntendedThreads}},
+    "handlers": {
+        "console": {
+            "formatter": "generic",
+            "filters": ["intended"],
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {"_granian": {"handlers": ["console"], "propagate": False}},
+}
 
 
 class PortInUse(Exception):
@@ -86,15 +94,10 @@ def serve(settings: Settings) -> int:
 def run(settings: Settings, load: Callable[[], Flask]) -> int:
     """Serve the application ``load`` builds (in the worker) with the server settings of
     ``settings``, until interrupted; the exit status."""
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces
-    from granian.http import HTTP1Settings
-    from granian.log import LogLevels
-
     try:
         check_port(settings.host, settings.port)
     except PortInUse as err:
-        print(f"diplograph: error: {err}", file=sys.stderr, flush=True)
+        _error(err)
         return 1
     server = Granian(
         "diplograph",  # a label only: the application comes from the loader below
@@ -122,15 +125,11 @@ def run(settings: Settings, load: Callable[[], Flask]) -> int:
 
 def _load(settings: Settings) -> Flask:
     """Build the application in granian's worker process (called there, once)."""
-    from graph.base import StoreError
-    from server.allocator import AllocatorError
-    from server.app import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         app = create_app(settings)
     except (StoreError, AllocatorError) as err:
-        print(f"diplograph: error: {err}", file=sys.stderr, flush=True)
+        _error(err)
         sys.exit(1)
     # A multiprocessing child leaves without running atexit; its finalizers do run.
     multiprocessing.util.Finalize(app, app.extensions["diplograph"].close, exitpriority=10)
@@ -143,6 +142,10 @@ def _load(settings: Settings) -> Flask:
         flush=True,
     )
     return app
+
+
+def _error(err: Exception) -> None:
+    print(f"diplograph: error: {err}", file=sys.stderr, flush=True)
 
 
 def _exit_with_parent() -> None:
