@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask, Response, g, jsonify, request
@@ -10,14 +9,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from diplograph import config
 from diplograph.config import Settings
-from server import errors
+from server import errors, requestlog
 from server.backend import BaseBackend, open_backend
-
-log = logging.getLogger("diplograph.requests")
 
 #: Endpoints browsers may call from other origins (YASGUI and the like).
 CORS_METHODS = "GET, POST, OPTIONS, HEAD"
 CORS_HEADERS = "Accept, Content-Type, Authorization"
+CORS_EXPOSE = "Content-Type, X-Diplograph-Revision, X-SPARQL-MaxRows, Warning"
 
 
 def create_app(settings: Settings | None = None, backend: BaseBackend | None = None) -> Flask:
@@ -34,6 +32,7 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
 
     from graph.saved import Catalog
     from server import api, dashboard, gsp, publish, resources, sparql
+    from server.fastpath import FastPath
 
     app.extensions["diplograph.catalog"] = Catalog(settings.queries_dir)
     app.register_blueprint(sparql.bp)
@@ -58,29 +57,38 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
 
     @app.after_request
     def finish(response: Response) -> Response:
-        response.headers.setdefault("Access-Control-Allow-Origin", "*")
-        response.headers.setdefault(
-            "Access-Control-Expose-Headers",
-            "Content-Type, X-Diplograph-Revision, X-SPARQL-MaxRows, Warning",
-        )
         b: BaseBackend = app.extensions["diplograph"]
-        response.headers["X-Diplograph-Revision"] = str(b.revision)
-        if request.path.startswith(("/sparql", "/store")):
-            response.headers.add("Vary", "Accept")
-        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            '%s %s "%s %s" %s %s %.1fms',
+        for name, value in shared_headers(request.path, b.revision):
+            if name == "Vary":
+                response.headers.add(name, value)
+            else:
+                response.headers.setdefault(name, value)
+        requestlog.request(
             request.remote_addr,
-            request.headers.get("User-Agent", "-")[:40],
+            request.headers.get("User-Agent"),
             request.method,
-            request.full_path.rstrip("?")[:200],
+            request.full_path.rstrip("?"),
             response.status_code,
-            response.content_length or "-",
-            took,
+            response.content_length,
+            (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
         )
         return response
 
+    app.wsgi_app = FastPath(app.wsgi_app, app.extensions["diplograph"], shared_headers)  # type: ignore[method-assign]
     return app
+
+
+def shared_headers(path: str, revision: int) -> list[tuple[str, str]]:
+    """The headers every response carries: CORS, the store's revision, and for the
+    negotiated endpoints, Vary: Accept."""
+    headers = [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", CORS_EXPOSE),
+        ("X-Diplograph-Revision", str(revision)),
+    ]
+    if path.startswith(("/sparql", "/store")):
+        headers.append(("Vary", "Accept"))
+    return headers
 
 
 def _check_body_size(limit: int) -> None:

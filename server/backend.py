@@ -3,7 +3,8 @@
 Two implementations, chosen by the settings (``DIPLOGRAPH_STORE_URL``):
 
 - :class:`Backend`, the embedded store: reads go to worker processes over the newest
-  snapshot (killable, parallel); writes go to the one writable store in this process,
+  snapshot (killable, parallel), except lookups (server/lookup.py), which this process
+  answers from the same snapshot; writes go to the one writable store in this process,
   under a lock, and are followed by a new snapshot, so that a client that wrote sees its
   write in its next query.
 - :class:`RemoteBackend`, a remote SPARQL 1.1 store: queries are forwarded to its query
@@ -17,6 +18,7 @@ Both cache answers keyed on the store's revision.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -31,11 +33,14 @@ from graph.base import StoreError, WriteFailed
 from graph.remote import RemoteStore, StoreUnavailable
 from graph.snapshots import Snapshots
 from graph.store import GraphStore, _nt
-from server import allocator, worker
+from server import allocator, lookup, worker
+from server.gate import FifoSemaphore
 from server.pool import QueryPool
 from server.worker import Request, Response
 
 log = logging.getLogger("diplograph.store")
+#: Lookups evaluated at once in the HTTP process (more only queue for the cores).
+LOOKUP_THREADS = max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,10 @@ class Backend(BaseBackend):
         self.snapshots = Snapshots(self.store, settings.snapshots)
         self.pool = QueryPool(settings.query_workers, malloc)
         self._write_lock = threading.Lock()
+        self._reader: tuple[str, Store] | None = None  # (snapshot, store) for lookups
+        self._reader_lock = threading.Lock()
+        # Lookups run here, on the cores the HTTP threads share: a few at a time, in order.
+        self._lookups = FifoSemaphore(LOOKUP_THREADS)
         super().__init__(settings)
         self._compaction = threading.Thread(target=self._compact, daemon=True, name="compact")
         self._compaction.start()
@@ -196,7 +205,17 @@ class Backend(BaseBackend):
 
     def _evaluate(self, req: Request) -> Response:
         req.snapshot = str(self.snapshots.current()[1])
+        if lookup.is_lookup(req.sparql):
+            with self._lookups:
+                return worker.execute(self._snapshot_store(req.snapshot), req)
         return self.pool.run(req, timeout=self.settings.query_timeout_s)
+
+    def _snapshot_store(self, snapshot: str) -> Store:
+        """The snapshot opened read-only in this process (once per snapshot)."""
+        with self._reader_lock:
+            if self._reader is None or self._reader[0] != snapshot:
+                self._reader = (snapshot, Store.read_only(snapshot))
+            return self._reader[1]
 
     def _write(self, sparql: str) -> None:
         with self._write_lock:

@@ -9,9 +9,11 @@ get the plain body, as before.
 
 from __future__ import annotations
 
+import functools
 import gzip
 
 from flask import Response, request
+from werkzeug.http import parse_accept_header
 
 from server.worker import Response as Answer
 
@@ -21,21 +23,34 @@ MIN_BYTES = 1024
 LEVEL = 5
 
 
+@functools.lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header takes gzip (``gzip`` or ``*`` with a quality
+    above 0); clients send the same few headers again and again."""
+    return bool(accept_encoding) and parse_accept_header(accept_encoding).quality("gzip") > 0
+
+
 def wants_gzip() -> bool:
-    """Whether the request accepts gzip (``gzip`` or ``*`` with a quality above 0)."""
-    return request.accept_encodings.quality("gzip") > 0
+    """Whether the current request accepts gzip."""
+    return accepts_gzip(request.headers.get("Accept-Encoding"))
+
+
+def encode(answer: Answer, gzip_ok: bool) -> tuple[bytes, list[tuple[str, str]]]:
+    """The body to send for ``answer`` and its headers: gzipped when ``gzip_ok`` and
+    worth it."""
+    headers = [("Content-Type", answer.media_type)]
+    if len(answer.body) < MIN_BYTES:
+        return answer.body, headers
+    headers.append(("Vary", "Accept-Encoding"))
+    if not gzip_ok:
+        return answer.body, headers
+    if answer.gzipped is None:  # two threads may both do it: same bytes, no harm
+        answer.gzipped = gzip.compress(answer.body, compresslevel=LEVEL, mtime=0)
+    headers.append(("Content-Encoding", "gzip"))
+    return answer.gzipped, headers
 
 
 def respond(answer: Answer) -> Response:
-    """The HTTP response carrying ``answer``'s body, gzipped when that is accepted and
-    worth it."""
-    response = Response(answer.body, content_type=answer.media_type)
-    if len(answer.body) < MIN_BYTES:
-        return response
-    response.vary.add("Accept-Encoding")
-    if wants_gzip():
-        if answer.gzipped is None:  # two threads may both do it: same bytes, no harm
-            answer.gzipped = gzip.compress(answer.body, compresslevel=LEVEL, mtime=0)
-        response.set_data(answer.gzipped)
-        response.headers["Content-Encoding"] = "gzip"
-    return response
+    """The HTTP response carrying ``answer``'s body, gzipped when that is accepted."""
+    body, headers = encode(answer, wants_gzip())
+    return Response(body, headers=headers)

@@ -33,6 +33,7 @@ from granian.log import LogLevels
 
 from diplograph.config import Settings
 from graph.base import StoreError
+from server import requestlog
 from server.allocator import AllocatorError
 from server.app import create_app
 
@@ -125,7 +126,7 @@ def run(settings: Settings, load: Callable[[], Flask]) -> int:
 
 def _load(settings: Settings) -> Flask:
     """Build the application in granian's worker process (called there, once)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log = requestlog.install(sys.stderr)
     try:
         app = create_app(settings)
     except (StoreError, AllocatorError) as err:
@@ -133,6 +134,7 @@ def _load(settings: Settings) -> Flask:
         sys.exit(1)
     # A multiprocessing child leaves without running atexit; its finalizers do run.
     multiprocessing.util.Finalize(app, app.extensions["diplograph"].close, exitpriority=10)
+    multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
     _exit_with_parent()
     source = settings.store_url or settings.store_query_url if settings.remote else settings.store
     print(

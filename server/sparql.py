@@ -15,6 +15,7 @@ from server.backend import BaseBackend, QuerySpec, UpdateError
 from server.errors import ProtocolError
 from server.negotiation import FORMAT_NAMES, NotAcceptable, negotiate
 from server.pool import PoolBusy, QueryTimeout
+from server.worker import Response as Answer
 
 bp = Blueprint("sparql", __name__)
 
@@ -23,6 +24,9 @@ UPDATE_PARAMS = {"update", "using-graph-uri", "using-named-graph-uri"}
 #: Tolerated for compatibility with common clients (SPARQLWrapper, YASGUI, Fuseki users).
 EXTRA_PARAMS = {"format", "output", "results", "timeout", "_", "callback", "example"}
 FORM = "application/x-www-form-urlencoded"
+#: The WSGI environ key where server/fastpath.py leaves a query's answer (or error) for
+#: the full handler to render, so that nothing is evaluated twice.
+OUTCOME = "diplograph.outcome"
 
 
 def backend() -> BaseBackend:
@@ -130,11 +134,7 @@ _SERVICE = re.compile(r"\bSERVICE\s+(SILENT\s+)?[<?$]", re.IGNORECASE)
 
 def run_query(query: str, params: dict[str, list[str]]) -> Response:
     """Negotiate, run in a worker, and respond with the whole body or an error."""
-    if not query.strip():
-        raise ProtocolError(400, "The query is empty.")
-    if _SERVICE.search(query):
-        # Federation would let any client make this server call other hosts.
-        raise ProtocolError(400, "SERVICE (federated query) is disabled on this endpoint.")
+    check_query(query)
     forced = _forced_format(params)
     try:
         solution_format, graph_format = negotiate(request.headers.get("Accept"), forced)
@@ -148,14 +148,11 @@ def run_query(query: str, params: dict[str, list[str]]) -> Response:
         default_graphs=tuple(params.get("default-graph-uri", [])),
         named_graphs=tuple(params.get("named-graph-uri", [])),
     )
-    try:
-        answer = backend().query(spec)
-    except QueryTimeout as err:
-        raise ProtocolError(
-            503, f"Query timeout: {err}. Simplify the query or add a LIMIT.", retry_after=5
-        ) from err
-    except PoolBusy as err:
-        raise ProtocolError(503, f"Server busy: {err}.", retry_after=2) from err
+    # server/fastpath.py may have run it already, and left what came of it.
+    outcome = request.environ.pop(OUTCOME, None) or evaluate(backend(), spec)
+    if isinstance(outcome, ProtocolError):
+        raise outcome
+    answer = outcome
     if answer.status != 200:
         message = answer.body.decode("utf-8", "replace")
         if html and answer.status == 400:
@@ -167,13 +164,44 @@ def run_query(query: str, params: dict[str, list[str]]) -> Response:
     ):
         return _html(query, answer)
     response = compression.respond(answer)
-    if answer.truncated_at is not None:
-        response.headers["X-SPARQL-MaxRows"] = str(answer.truncated_at)
-        response.headers["Warning"] = (
-            f'199 diplograph "results truncated to the first {answer.truncated_at} rows; '
-            'add a LIMIT or raise DIPLOGRAPH_MAX_ROWS"'
-        )
+    response.headers.extend(truncation_headers(answer))
     return response
+
+
+def check_query(query: str) -> None:
+    """Refuse a query that is empty or federated, before any work."""
+    if not query.strip():
+        raise ProtocolError(400, "The query is empty.")
+    if _SERVICE.search(query):
+        # Federation would let any client make this server call other hosts.
+        raise ProtocolError(400, "SERVICE (federated query) is disabled on this endpoint.")
+
+
+def evaluate(b: BaseBackend, spec: QuerySpec) -> Answer:
+    """The backend's answer (which may be an error status); a timeout or a full pool
+    as a 503."""
+    try:
+        return b.query(spec)
+    except QueryTimeout as err:
+        raise ProtocolError(
+            503, f"Query timeout: {err}. Simplify the query or add a LIMIT.", retry_after=5
+        ) from err
+    except PoolBusy as err:
+        raise ProtocolError(503, f"Server busy: {err}.", retry_after=2) from err
+
+
+def truncation_headers(answer: Answer) -> list[tuple[str, str]]:
+    """The headers that say the row cap cut ``answer`` (none if it did not)."""
+    if answer.truncated_at is None:
+        return []
+    return [
+        ("X-SPARQL-MaxRows", str(answer.truncated_at)),
+        (
+            "Warning",
+            f'199 diplograph "results truncated to the first {answer.truncated_at} rows; '
+            'add a LIMIT or raise DIPLOGRAPH_MAX_ROWS"',
+        ),
+    ]
 
 
 def _html(query: str, answer) -> Response:

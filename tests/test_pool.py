@@ -163,3 +163,29 @@ def test_the_server_compacts_its_store_and_serves_the_compacted_snapshot(
         assert response.status_code == 200 and response.get_json()["boolean"] is True
     finally:
         backend.close()
+
+
+def test_the_fifo_semaphore_lets_waiters_in_in_arrival_order() -> None:
+    from server.gate import FifoSemaphore
+
+    gate = FifoSemaphore(1)
+    entered: list[int] = []
+    gate.__enter__()  # held: everyone below waits
+
+    def enter(i: int) -> None:
+        with gate:
+            entered.append(i)
+
+    threads = []
+    for i in range(6):
+        thread = threading.Thread(target=enter, args=(i,))
+        thread.start()
+        threads.append(thread)
+        while len(gate._waiting) < i + 1:  # in line before the next one comes
+            time.sleep(0.001)
+    gate.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(5)
+    assert entered == list(range(6))
+    with gate:  # every permit came back
+        pass

@@ -997,6 +997,81 @@ def test_a_runaway_query_is_killed_and_others_are_still_answered(limited: Server
     assert limited.ask(f"ASK {{ <{KAZ}> ?p ?o }}")
 
 
+def test_lookups_are_answered_while_every_query_worker_is_busy(limited: Server) -> None:
+    """A DESCRIBE of named resources is answered by the HTTP process itself."""
+    assert len(limited.workers()) == 2
+    runaways = [
+        threading.Thread(
+            target=requests.post, args=(limited.sparql,), kwargs={"data": {"query": q}}
+        )
+        for q in (RUNAWAY, RUNAWAY + " # the second")
+    ]
+    for thread in runaways:
+        thread.start()
+    time.sleep(0.5)
+    use = _cpu_use(limited.workers(), 0.5)
+    assert all(seconds > 0.2 for seconds in use.values()), use  # both workers are busy
+
+    started = time.monotonic()
+    response = limited.query(f"DESCRIBE <{KAZ}> # {uuid.uuid4()}", "application/n-triples")
+    took = time.monotonic() - started
+    assert all(thread.is_alive() for thread in runaways), "the runaway queries ended early"
+    assert response.status_code == 200, response.text
+    assert f"<{KAZ}> <http://www.w3.org/2000/01/rdf-schema#label>" in response.text
+    assert took < 1.0  # a worker would have been free only when the 2 s limit struck
+    for thread in runaways:
+        thread.join(60)
+
+
+PLAIN_AND_FULL = [
+    (f"DESCRIBE <{KAZ}>", "application/n-triples", "identity"),
+    (f"DESCRIBE <{KAZ}>", "text/turtle", "gzip"),
+    (KAZ_LABEL, "application/sparql-results+json", "identity"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 300", "text/csv", "gzip"),
+    ("ASK { ?s ?p ?o }", None, "identity"),
+    ("CONSTRUCT WHERE { ?s a ?c } LIMIT 20", "application/ld+json", "identity"),
+]
+SAME_HEADERS = [
+    "Content-Type",
+    "Content-Encoding",
+    "Vary",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "X-Diplograph-Revision",
+    "X-SPARQL-MaxRows",
+    "Warning",
+]
+
+
+@pytest.mark.parametrize(("sparql", "accept", "encoding"), PLAIN_AND_FULL)
+def test_plain_gets_and_the_full_handler_give_the_same_response(
+    ro: Server, limited: Server, sparql: str, accept: str | None, encoding: str
+) -> None:
+    """A plain GET is answered without Flask (server/fastpath.py); a form POST goes
+    through Flask. Both say the same thing, headers included."""
+    for server in (ro, limited):
+        headers = {"Accept-Encoding": encoding, **({"Accept": accept} if accept else {})}
+        get = requests.get(
+            server.sparql, params={"query": sparql}, headers=headers, timeout=30, stream=True
+        )
+        post = requests.post(
+            server.sparql, data={"query": sparql}, headers=headers, timeout=30, stream=True
+        )
+        assert get.status_code == post.status_code
+        for name in SAME_HEADERS:
+            assert get.headers.get(name) == post.headers.get(name), name
+        assert get.raw.read(decode_content=False) == post.raw.read(decode_content=False)
+    assert "X-SPARQL-MaxRows" in get.headers or "LIMIT 300" not in sparql  # limited: 5 rows
+
+
+def test_a_lookup_that_is_not_valid_sparql_says_why(ro: Server) -> None:
+    response = ro.query("DESCRIBE nope:kaz", "application/n-triples")
+    assert response.status_code == 400
+    assert "not valid SPARQL" in response.text and "Prefix not found" in response.text
+    page = ro.query("DESCRIBE nope:kaz", "text/html")
+    assert page.status_code == 400 and "Prefix not found" in page.text
+
+
 def test_the_row_cap_truncates_and_says_so(limited: Server) -> None:
     response = limited.query("SELECT * WHERE { ?s ?p ?o } LIMIT 50")
     assert response.status_code == 200
@@ -1082,11 +1157,25 @@ def test_requests_are_logged_with_status_and_duration(ro: Server) -> None:
     requests.get(ro.url + "/health", timeout=10)
     requests.post(ro.sparql, data={"query": f"ASK {{ ?s ?p '{marker}' }}"}, timeout=30)
     ro.query(f"ASK {{ ?s ?p '{marker}' ")  # a 400
-    log = ro.log.read_text("utf-8")
+    ro.query(f"DESCRIBE <{KAZ}> # {marker}")  # answered without Flask
+    log = _log_once(ro, marker, 2)
     assert re.search(r'"GET /health" 200 \d+ \d+(\.\d+)?ms', log), log[-2000:]
     assert re.search(r'"POST /sparql" 200 \d+ \d+(\.\d+)?ms', log), log[-2000:]
-    bad = [line for line in log.splitlines() if marker in line and '"GET /sparql?' in line]
+    bad = [line for line in log.splitlines() if marker in line and '"GET /sparql?query=ASK' in line]
     assert bad and re.search(r'" 400 \d+ \d+(\.\d+)?ms$', bad[-1]), bad
+    fast = [line for line in log.splitlines() if marker in line and "DESCRIBE" in line]
+    assert fast and re.search(r'" 200 \d+ \d+(\.\d+)?ms$', fast[-1]), fast
+
+
+def _log_once(server: Server, marker: str, lines: int) -> str:
+    """The server's log once ``lines`` lines name ``marker`` (it is written in batches,
+    a few milliseconds after the requests)."""
+    deadline = time.monotonic() + 10
+    while True:
+        log = server.log.read_text("utf-8")
+        if log.count(marker) >= lines or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
 
 
 def test_federated_queries_are_refused(ro: Server) -> None:
