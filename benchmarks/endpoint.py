@@ -3,11 +3,11 @@
 One store (about 0.2 M quads shaped like diplograph data, made as in
 ``benchmarks.store`` and loaded with ``diplograph import``) is served by both servers at
 once: ``diplograph serve --store S`` (ours: Flask under Granian, queries in worker
-processes over a snapshot) and ``oxigraph serve --location COPY --union-default-graph``
-(the reference, on a copy made while no server ran; ``--union-default-graph`` gives it
-the same semantics as ours). A load generator in its own process (threads, one
-keep-alive ``http.client`` connection each) sends GET requests for a fixed time and
-records every latency.
+processes over a snapshot, lookups such as the DESCRIBE in the HTTP process) and
+``oxigraph serve --location COPY --union-default-graph`` (the reference, on a copy made
+while no server ran; ``--union-default-graph`` gives it the same semantics as ours). A
+load generator in its own process (threads, one keep-alive ``http.client`` connection
+each) sends GET requests for a fixed time and records every latency.
 
 Query mix: two heavy queries (members per organization with GROUP BY; memberships
 joined with labels, ORDER BY, LIMIT 500) and two trivial ones (DESCRIBE of one country;

@@ -4,7 +4,8 @@ Oxigraph allocates and frees a great deal while it evaluates a query (hash joins
 groups, sorts), and glibc's malloc is slow at that: with tcmalloc preloaded the
 benchmark's heavy queries run 15-25% faster in pyoxigraph (benchmarks/README.md).
 Query workers are fresh interpreters (``spawn``), so the allocator is chosen by
-``LD_PRELOAD`` in their environment alone; the HTTP process keeps the system's.
+``LD_PRELOAD`` in their environment alone. ``diplograph serve`` preloads it into its HTTP
+process too (also a fresh interpreter), which evaluates lookups itself (server/lookup.py).
 """
 
 from __future__ import annotations

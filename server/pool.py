@@ -123,8 +123,9 @@ class QueryPool:
 
     def _start(self, process: BaseProcess) -> None:
         """Start ``process`` with the allocator preloaded (this process keeps its own)."""
-        if self.allocator is None:
-            process.start()
+        preloaded = os.environ.get("LD_PRELOAD", "").split()
+        if self.allocator is None or str(self.allocator) in preloaded:
+            process.start()  # (diplograph serve preloads it into this process already)
             return
         with _ENVIRONMENT:
             before = os.environ.get("LD_PRELOAD")

@@ -1107,21 +1107,21 @@ def test_health(limited: Server, ro: Server) -> None:
 
 
 def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
-    """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers when one
-    is installed (set-up installs tcmalloc when it can); the HTTP process keeps the system's."""
+    """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers, and into
+    the HTTP process that answers lookups, when one is installed (set-up installs tcmalloc
+    when it can); granian's main process, which only supervises, keeps the system's."""
     expected = allocator.resolve("auto")
     assert ro.health()["allocator"] == allocator.name(expected)
     workers = ro.workers()
     assert len(workers) == 2
-    for pid in workers:
+    for pid in [*workers, ro.http_process()]:
         maps = Path(f"/proc/{pid}/maps").read_text()
         if expected is None:
             assert not any(f in maps for f in allocator.KNOWN.values())
         else:
-            assert expected.name in maps, f"worker {pid} runs without {expected}"
-    assert not any(
-        f in Path(f"/proc/{ro.http_process()}/maps").read_text() for f in allocator.KNOWN.values()
-    )
+            assert expected.name in maps, f"process {pid} runs without {expected}"
+    main = Path(f"/proc/{ro.proc.pid}/maps").read_text()
+    assert not any(f in main for f in allocator.KNOWN.values())
 
 
 def test_serve_names_an_allocator_that_is_not_there(tmp_path: Path) -> None:
