@@ -80,15 +80,16 @@ class FastPath:
         ):
             return None
         query_string = environ.get("QUERY_STRING", "")
-        if not query_string.isascii():
-            return None  # raw bytes: the full handler decodes them strictly
-        try:
-            pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
-            return None  # the full handler explains what is wrong
-        if len(pairs) != 1 or pairs[0][0] != "query":
+        # One parameter, "query": anything else (several, or raw bytes the full handler
+        # decodes strictly) is not the plain form.
+        if not query_string.startswith("query=") or "&" in query_string:
             return None
-        query = pairs[0][1]
+        if not query_string.isascii():
+            return None
+        try:
+            query = urllib.parse.unquote_plus(query_string[6:], errors="strict")
+        except UnicodeDecodeError:
+            return None  # the full handler explains what is wrong
         try:
             sparql.check_query(query)
             solution_format, graph_format = negotiate(environ.get("HTTP_ACCEPT"), None)
