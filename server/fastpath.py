@@ -57,12 +57,11 @@ class FastPath:
         headers += sparql.truncation_headers(answer)
         headers += self.shared_headers("/sparql", self.backend.revision)
         start_response("200 OK", headers)
-        query_string = environ.get("QUERY_STRING", "")
         requestlog.request(
             environ.get("REMOTE_ADDR"),
             environ.get("HTTP_USER_AGENT"),
             "GET",
-            "/sparql?" + query_string if query_string else "/sparql",
+            "/sparql?" + environ["QUERY_STRING"],
             200,
             len(body),
             (time.perf_counter() - started) * 1000,
