@@ -1000,11 +1000,12 @@ def test_a_runaway_query_is_killed_and_others_are_still_answered(limited: Server
 def test_lookups_are_answered_while_every_query_worker_is_busy(limited: Server) -> None:
     """A DESCRIBE of named resources is answered by the HTTP process itself."""
     assert len(limited.workers()) == 2
-    runaways = [
+    stopped: list[requests.Response] = []
+    runaways = [  # one through Flask (a form POST), one through server/fastpath.py (a GET)
         threading.Thread(
-            target=requests.post, args=(limited.sparql,), kwargs={"data": {"query": q}}
-        )
-        for q in (RUNAWAY, RUNAWAY + " # the second")
+            target=lambda: stopped.append(requests.post(limited.sparql, data={"query": RUNAWAY}))
+        ),
+        threading.Thread(target=lambda: stopped.append(limited.query(RUNAWAY + " # the GET"))),
     ]
     for thread in runaways:
         thread.start()
@@ -1021,6 +1022,8 @@ def test_lookups_are_answered_while_every_query_worker_is_busy(limited: Server) 
     assert took < 1.0  # a worker would have been free only when the 2 s limit struck
     for thread in runaways:
         thread.join(60)
+    assert [r.status_code for r in stopped] == [503, 503]
+    assert all(r.text.startswith("Query timeout:") and r.headers["Retry-After"] for r in stopped)
 
 
 PLAIN_AND_FULL = [
