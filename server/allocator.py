@@ -68,6 +68,12 @@ def resolve(setting: str, dirs: tuple[Path, ...] = LIBRARY_DIRS) -> Path | None:
     return path
 
 
+def preload(library: Path, ld_preload: str | None) -> str:
+    """``LD_PRELOAD`` with ``library`` in front (once, if it is there already)."""
+    others = [p for p in (ld_preload or "").split() if p != str(library)]
+    return " ".join([str(library), *others])
+
+
 def name(library: Path | None) -> str:
     """How /health and the log name the allocator."""
     if library is None:

@@ -34,7 +34,7 @@ from graph.remote import RemoteStore, StoreUnavailable
 from graph.snapshots import Snapshots
 from graph.store import GraphStore, _nt
 from server import allocator, lookup, worker
-from server.gate import FifoSemaphore
+from server.gate import FirstComeFirstServed
 from server.pool import QueryPool
 from server.worker import Request, Response
 
@@ -175,7 +175,7 @@ class Backend(BaseBackend):
         self._reader: tuple[str, Store] | None = None  # (snapshot, store) for lookups
         self._reader_lock = threading.Lock()
         # Lookups run here, on the cores the HTTP threads share: a few at a time, in order.
-        self._lookups = FifoSemaphore(LOOKUP_THREADS)
+        self._turns = FirstComeFirstServed(tuple(range(LOOKUP_THREADS)))
         super().__init__(settings)
         self._compaction = threading.Thread(target=self._compact, daemon=True, name="compact")
         self._compaction.start()
@@ -206,8 +206,11 @@ class Backend(BaseBackend):
     def _evaluate(self, req: Request) -> Response:
         req.snapshot = str(self.snapshots.current()[1])
         if lookup.is_lookup(req.sparql):
-            with self._lookups:
+            turn = self._turns.get()
+            try:
                 return worker.execute(self._snapshot_store(req.snapshot), req)
+            finally:
+                self._turns.put(turn)
         return self.pool.run(req, timeout=self.settings.query_timeout_s)
 
     def _snapshot_store(self, snapshot: str) -> Store:
@@ -240,7 +243,7 @@ class Backend(BaseBackend):
         """The whole graph as of the newest snapshot (writes never block on a dump)."""
         revision, snapshot = self.snapshots.current()
         reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
-        reader.store = Store.read_only(str(snapshot))
+        reader.store = self._snapshot_store(str(snapshot))
         reader.v = self.store.v
         reader.dump(output, fmt)
         return revision

@@ -1,45 +1,58 @@
-"""A semaphore that lets threads in in the order they arrived."""
+"""Things handed out first come, first served: query workers, and turns at a lookup."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from types import TracebackType
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class FifoSemaphore:
-    """At most ``permits`` holders at a time; waiters enter first come, first served.
+@dataclass
+class _Ticket(Generic[T]):
+    """A request waiting for an item; the item is handed to it directly."""
 
-    A thread that leaves a ``threading.Lock`` or ``Semaphore`` can take it again before
-    the waiters it woke get to run. With 8 threads doing 0.05 ms point lookups on 2 cores,
-    the 99th percentile was 8 ms with no gate at all (the cores oversubscribed) and 15 ms
-    behind a plain lock; with the permit handed to the oldest waiter, 1 to 2 ms at the
-    same throughput.
+    ready: threading.Event = field(default_factory=threading.Event)
+    item: T | None = None
+
+
+class FirstComeFirstServed(Generic[T]):
+    """Idle items, handed out in the order requests asked for them.
+
+    A ``queue.Queue`` (or a lock, or a semaphore) is not fair: a waiter it wakes can lose
+    the free item to a request that arrives meanwhile, and then waits again at the back of
+    the line. Under load that doubled some requests' latency for query workers (p99 twice
+    the median at 16 clients); for 0.05 ms point lookups on 2 cores, 8 threads had a 99th
+    percentile of 8 ms with no gate and 15 ms behind a plain lock, against 1 to 2 ms with
+    turns handed out here. An item that comes back goes straight to the oldest waiter.
     """
 
-    def __init__(self, permits: int) -> None:
-        self._free = permits
+    def __init__(self, items: tuple[T, ...] = ()) -> None:
         self._lock = threading.Lock()
-        self._waiting: deque[threading.Lock] = deque()
+        self._idle: deque[T] = deque(items)
+        self._waiting: deque[_Ticket[T]] = deque()
 
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free and not self._waiting:
-                self._free -= 1
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiting.append(turn)
-        turn.acquire()  # released by the holder that hands its permit over
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def put(self, item: T) -> None:
         with self._lock:
             if self._waiting:
-                self._waiting.popleft().release()  # the permit passes on directly
+                ticket = self._waiting.popleft()
+                ticket.item = item
+                ticket.ready.set()
             else:
-                self._free += 1
+                self._idle.append(item)
+
+    def get(self, timeout: float | None = None) -> T | None:
+        """An item, or None if none came within ``timeout`` seconds (None: wait)."""
+        with self._lock:
+            if self._idle:
+                return self._idle.popleft()
+            ticket: _Ticket[T] = _Ticket()
+            self._waiting.append(ticket)
+        if not ticket.ready.wait(timeout):
+            with self._lock:
+                if ticket.item is None:  # not handed one at the last moment
+                    self._waiting.remove(ticket)
+                    return None
+        return ticket.item

@@ -12,13 +12,13 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from server import worker
+from server import allocator, worker
+from server.gate import FirstComeFirstServed
 from server.worker import Request, Response
 
 # "spawn": a fresh interpreter, so that no worker inherits the writer's open database.
@@ -41,52 +41,6 @@ class _Worker:
     conn: Connection
 
 
-@dataclass
-class _Ticket:
-    """A request waiting for a worker; the worker is handed to it directly."""
-
-    ready: threading.Event = field(default_factory=threading.Event)
-    worker: _Worker | None = None
-
-
-class _FirstComeFirstServed:
-    """Idle workers, handed out in the order requests asked for them.
-
-    A ``queue.Queue`` is not fair: a waiter it wakes can lose the free worker to a request
-    that arrives meanwhile, and then waits again at the back of the line. Under load that
-    doubled some requests' latency (p99 twice the median at 16 clients). Here a worker
-    that comes back goes straight to the oldest waiting request.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: deque[_Worker] = deque()
-        self._waiting: deque[_Ticket] = deque()
-
-    def put(self, w: _Worker) -> None:
-        with self._lock:
-            if self._waiting:
-                ticket = self._waiting.popleft()
-                ticket.worker = w
-                ticket.ready.set()
-            else:
-                self._idle.append(w)
-
-    def get(self, timeout: float) -> _Worker | None:
-        """A worker, or None if none came within ``timeout`` seconds."""
-        with self._lock:
-            if self._idle:
-                return self._idle.popleft()
-            ticket = _Ticket()
-            self._waiting.append(ticket)
-        if not ticket.ready.wait(timeout):
-            with self._lock:
-                if ticket.worker is None:  # not handed one at the last moment
-                    self._waiting.remove(ticket)
-                    return None
-        return ticket.worker
-
-
 class QueryPool:
     """``size`` worker processes; :meth:`run` sends a request to a free one.
 
@@ -96,7 +50,7 @@ class QueryPool:
     def __init__(self, size: int, allocator: Path | None = None) -> None:
         self.size = max(1, size)
         self.allocator = allocator
-        self._idle = _FirstComeFirstServed()
+        self._idle: FirstComeFirstServed[_Worker] = FirstComeFirstServed()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self.killed = 0
@@ -123,13 +77,12 @@ class QueryPool:
 
     def _start(self, process: BaseProcess) -> None:
         """Start ``process`` with the allocator preloaded (this process keeps its own)."""
-        preloaded = os.environ.get("LD_PRELOAD", "").split()
-        if self.allocator is None or str(self.allocator) in preloaded:
-            process.start()  # (diplograph serve preloads it into this process already)
+        if self.allocator is None:
+            process.start()
             return
         with _ENVIRONMENT:
             before = os.environ.get("LD_PRELOAD")
-            os.environ["LD_PRELOAD"] = " ".join(filter(None, [str(self.allocator), before]))
+            os.environ["LD_PRELOAD"] = allocator.preload(self.allocator, before)
             try:
                 process.start()
             finally:

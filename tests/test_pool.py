@@ -13,12 +13,13 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from graph.snapshots import Snapshots
 from graph.store import GraphStore
 from server import allocator
-from server.pool import PoolBusy, QueryPool, _FirstComeFirstServed, _Worker
+from server.gate import FirstComeFirstServed
+from server.pool import PoolBusy, QueryPool, _Worker
 from server.worker import Request
 
 
 def test_a_returned_worker_goes_to_the_oldest_waiting_request() -> None:
-    idle = _FirstComeFirstServed()
+    idle: FirstComeFirstServed[_Worker] = FirstComeFirstServed()
     got: list[object] = []
     waiting = threading.Thread(target=lambda: got.append(idle.get(timeout=5)))
     waiting.start()
@@ -34,7 +35,7 @@ def test_a_returned_worker_goes_to_the_oldest_waiting_request() -> None:
 
 
 def test_a_request_that_waits_too_long_leaves_the_line() -> None:
-    idle = _FirstComeFirstServed()
+    idle: FirstComeFirstServed[_Worker] = FirstComeFirstServed()
     assert idle.get(timeout=0.05) is None
     worker = _Worker(process=None, conn=None)  # type: ignore[arg-type]
     idle.put(worker)  # nobody waits any more: the worker stays idle for the next one
@@ -165,27 +166,25 @@ def test_the_server_compacts_its_store_and_serves_the_compacted_snapshot(
         backend.close()
 
 
-def test_the_fifo_semaphore_lets_waiters_in_in_arrival_order() -> None:
-    from server.gate import FifoSemaphore
-
-    gate = FifoSemaphore(1)
+def test_turns_are_handed_out_in_arrival_order() -> None:
+    turns = FirstComeFirstServed(("the only turn",))
     entered: list[int] = []
-    gate.__enter__()  # held: everyone below waits
+    held = turns.get()  # held: everyone below waits
 
     def enter(i: int) -> None:
-        with gate:
-            entered.append(i)
+        turn = turns.get()
+        entered.append(i)
+        turns.put(turn)
 
     threads = []
     for i in range(6):
         thread = threading.Thread(target=enter, args=(i,))
         thread.start()
         threads.append(thread)
-        while len(gate._waiting) < i + 1:  # in line before the next one comes
+        while len(turns._waiting) < i + 1:  # in line before the next one comes
             time.sleep(0.001)
-    gate.__exit__(None, None, None)
+    turns.put(held)
     for thread in threads:
         thread.join(5)
     assert entered == list(range(6))
-    with gate:  # every permit came back
-        pass
+    assert turns.get(timeout=0) == "the only turn"  # every turn came back
