@@ -49,6 +49,13 @@ class IntendedThreads(logging.Filter):
         return "Python threads" not in record.getMessage()
 
 
+#: Seconds an HTTP thread may stay idle before it ends: granian's minimum (its default is
+#: 30). Granian hands each request to the idle thread that has waited longest, so after a
+#: burst a single client's requests go round all the threads, and each costs about 20%
+#: more CPU than on one thread kept busy (benchmarks/README.md); the extra threads should
+#: end soon after the burst does.
+IDLE_THREAD_S = 5
+
 #: Granian's own warnings and errors go to stderr, like the request log, in its format.
 LOGGING = {
     "formatters": {
@@ -108,6 +115,7 @@ def run(settings: Settings, load: Callable[[], Flask]) -> int:
         interface=Interfaces.WSGI,
         workers=1,
         blocking_threads=settings.threads,
+        blocking_threads_idle_timeout=IDLE_THREAD_S,
         http=HTTPModes.http1,
         websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=30_000),

@@ -1127,6 +1127,27 @@ def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
     assert not any(f in main for f in allocator.KNOWN.values())
 
 
+def test_threads_added_for_a_burst_end_soon_after_it(ro: Server) -> None:
+    """Granian adds HTTP threads while requests wait, and ends them once idle for
+    ``IDLE_THREAD_S`` (5 s, not granian's 30): after a burst, a single client is served
+    again by one warm thread instead of by each thread in turn."""
+    pid = ro.http_process()
+
+    def threads() -> int:
+        return len(os.listdir(f"/proc/{pid}/task"))
+
+    # Queries that wait for the two query workers hold their HTTP threads meanwhile.
+    pairs = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f }} # burst {}"
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda i: ro.query(pairs.format(i), "text/csv"), range(16)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    peak = threads()
+    deadline = time.monotonic() + 15
+    while threads() >= peak and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert threads() < peak, f"{peak} threads, none ended 15 s after the burst"
+
+
 def test_serve_names_an_allocator_that_is_not_there(tmp_path: Path) -> None:
     done = subprocess.run(
         [
