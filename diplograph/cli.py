@@ -577,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, help="port (default 5000)")
         p.add_argument("--timeout", type=float, help="query time limit in seconds (default 30)")
         p.add_argument("--workers", type=int, help="query worker processes")
-        p.add_argument("--threads", type=int, help="HTTP threads (default 16)")
+        p.add_argument("--threads", type=int, help="HTTP threads (default: two per query worker)")
         p.add_argument(
             "--query-allocator",
             metavar="NAME",
