@@ -51,7 +51,7 @@ class IntendedThreads(logging.Filter):
 
 #: Seconds an HTTP thread may stay idle before it ends: granian's minimum (its default is
 #: 30). Granian hands each request to the idle thread that has waited longest, so after a
-#: burst a single client's requests go round all the threads, and each costs about 20%
+#: burst a single client's requests go round all the threads, and each costs about 15%
 #: more CPU than on one thread kept busy (benchmarks/README.md); the extra threads should
 #: end soon after the burst does.
 IDLE_THREAD_S = 5
