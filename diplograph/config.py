@@ -23,6 +23,11 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"DIPLOGRAPH_{name}", default)
 
 
+def _cores() -> int:
+    """Query workers by default: one per core, at least two."""
+    return max(2, os.cpu_count() or 2)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings; build with :func:`load` so environment overrides apply."""
@@ -36,11 +41,11 @@ class Settings:
     max_rows: int = 100_000
     max_bytes: int = 64 * 1024 * 1024  # largest response body
     max_request_bytes: int = 16 * 1024 * 1024  # largest request body (queries, uploads)
-    query_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    query_workers: int = field(default_factory=_cores)
     # WSGI threads: two per query worker, one that can wait for it and one for the work
     # done in the HTTP process (lookups, cached answers). More only queue for the GIL: 8
     # answered 7-15% fewer lookups than 4 at 4 and 16 clients on 2 cores, 16 a third fewer.
-    threads: int = field(default_factory=lambda: 2 * max(2, os.cpu_count() or 2))
+    threads: int = field(default_factory=lambda: 2 * _cores())
     # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
     query_allocator: str = "auto"
     queries_dir: Path = QUERIES_DIR
@@ -86,7 +91,7 @@ def load(**overrides: object) -> Settings:
         "max_rows": int(_env("MAX_ROWS", "100000")),
         "max_bytes": int(_env("MAX_BYTES", str(64 * 1024 * 1024))),
         "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
-        "query_workers": int(_env("QUERY_WORKERS", str(max(2, os.cpu_count() or 2)))),
+        "query_workers": int(_env("QUERY_WORKERS", str(_cores()))),
         "threads": os.environ.get("DIPLOGRAPH_THREADS") or None,
         "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
@@ -102,8 +107,9 @@ def load(**overrides: object) -> Settings:
         "store_backoff_s": float(_env("STORE_BACKOFF", "0.5")),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    threads = values["threads"]
-    values["threads"] = int(threads) if threads else 2 * int(values["query_workers"])  # type: ignore[call-overload]
+    threads, workers = values["threads"], values["query_workers"]
+    # two per query worker, however many there are
+    values["threads"] = int(threads) if threads else 2 * int(workers)  # type: ignore[call-overload]
     for key in ("store", "queries_dir"):
         values[key] = Path(values[key]).expanduser()  # type: ignore[arg-type]
     if not str(values["base"]).endswith("/"):
