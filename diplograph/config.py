@@ -45,7 +45,7 @@ class Settings:
     # WSGI threads: two per query worker, one that can wait for it and one for the work
     # done in the HTTP process (lookups, cached answers). More only queue for the GIL: 8
     # answered 7-15% fewer lookups than 4 at 4 and 16 clients on 2 cores, 16 a third fewer.
-    threads: int = field(default_factory=lambda: 2 * _cores())
+    threads: int = 0  # 0: two per query worker
     # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
     query_allocator: str = "auto"
     queries_dir: Path = QUERIES_DIR
@@ -65,6 +65,10 @@ class Settings:
     def remote(self) -> bool:
         """Whether the graph lives in a remote SPARQL store rather than in ``store``."""
         return bool(self.store_url or self.store_query_url)
+
+    def __post_init__(self) -> None:
+        if not self.threads:  # two per query worker, however many there are
+            object.__setattr__(self, "threads", 2 * self.query_workers)
 
     @property
     def snapshots(self) -> Path:
@@ -92,7 +96,7 @@ def load(**overrides: object) -> Settings:
         "max_bytes": int(_env("MAX_BYTES", str(64 * 1024 * 1024))),
         "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
         "query_workers": int(_env("QUERY_WORKERS", str(_cores()))),
-        "threads": os.environ.get("DIPLOGRAPH_THREADS") or None,
+        "threads": int(_env("THREADS", "0")),
         "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
         "store_url": os.environ.get("DIPLOGRAPH_STORE_URL") or None,
@@ -107,9 +111,6 @@ def load(**overrides: object) -> Settings:
         "store_backoff_s": float(_env("STORE_BACKOFF", "0.5")),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    threads, workers = values["threads"], values["query_workers"]
-    # two per query worker, however many there are
-    values["threads"] = int(threads) if threads else 2 * int(workers)  # type: ignore[call-overload]
     for key in ("store", "queries_dir"):
         values[key] = Path(values[key]).expanduser()  # type: ignore[arg-type]
     if not str(values["base"]).endswith("/"):
