@@ -192,6 +192,13 @@ def graph(triples: QueryTriples, fmt: str, max_bytes: int, prefixes: dict[str, s
     """Write CONSTRUCT / DESCRIBE results with pyoxigraph's serializers."""
     media_type, rdf_format = GRAPH_FORMATS[fmt]
     out = CappedWriter(max_bytes)
-    kwargs = {"prefixes": prefixes} if fmt in {"turtle", "trig", "rdfxml"} else {}
-    serialize(triples, out, format=rdf_format, **kwargs)  # type: ignore[arg-type]
+    if fmt in {"turtle", "trig", "rdfxml"}:
+        # Only the module's serializer takes prefixes; it iterates the triples from Python.
+        serialize(triples, out, format=rdf_format, prefixes=prefixes)  # type: ignore[arg-type]
+    else:
+        # The whole answer in one call. Iterated from Python, pyoxigraph releases and
+        # retakes the GIL for every triple, and with requests on several HTTP threads
+        # each release hands the GIL to another thread: 18-20% fewer DESCRIBEs per
+        # second at 4 and 16 clients (benchmarks/README.md).
+        triples.serialize(out, format=rdf_format)
     return Body(out.buffer.getvalue(), media_type)
