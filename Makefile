@@ -34,6 +34,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
+	@# The endpoint benchmark's load generator: wrk (Debian's package) when apt can install
+	@# it; without it the benchmark falls back to its own Python client (benchmarks/README.md).
+	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo -n"; \
+		echo "installing wrk (the endpoint benchmark's load generator)"; \
+		$$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+		echo "wrk not installed: the endpoint benchmark uses its Python client"; \
+	fi
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -377,7 +377,80 @@ def client(load: Load) -> dict[str, Any]:
     }
 
 
-def run_load(load: Load) -> dict[str, Any]:
+#: wrk (C, event-driven) when installed: the Python generator below costs a core of its own
+#: at about 11,000 requests/s, and on two cores it capped ``oxigraph serve``'s trivial
+#: queries there (benchmarks/README.md). ``make bench`` installs wrk.
+GENERATORS = ("wrk", "python")
+WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
+
+
+def default_generator() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def run_load(load: Load, generator: str = "python") -> dict[str, Any]:
+    """Run ``load`` with ``generator``: wrk, or the Python client in its own interpreter."""
+    if generator == "wrk":
+        return run_wrk(load)
+    return run_python(load)
+
+
+def run_wrk(load: Load) -> dict[str, Any]:
+    """Run ``load`` with wrk (one thread, ``concurrency`` keep-alive connections): the
+    same measurements as :func:`client`, from wrk's own latency histogram."""
+    url = f"http://127.0.0.1:{load.port}"
+    _warm_up(url + _target(load, iter([0])), {"Accept": load.accept, **load.headers})
+    target = load.path
+    if load.sparql is not None:
+        target += "?" + urllib.parse.urlencode({"query": load.sparql})
+    env = {
+        **os.environ,
+        "WRK_TARGET": target,
+        "WRK_ACCEPT": load.accept,
+        "WRK_DISTINCT": "1" if load.distinct and load.sparql is not None else "0",
+        "WRK_RUN": RUN_ID + f"-{time.time_ns()}",
+    }
+    headers = [arg for k, v in load.headers.items() for arg in ("-H", f"{k}: {v}")]
+    seconds = max(1, round(load.duration))  # wrk takes whole seconds
+    cmd = ["wrk", "-t", "1", "-c", str(load.concurrency), "-d", f"{seconds}s"]
+    cmd += ["--timeout", f"{int(load.duration) + 120}s", "-s", str(WRK_SCRIPT), *headers, url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"wrk failed:\n{done.stderr[-3000:]}")
+    w = json.loads(done.stdout.strip().splitlines()[-1])
+    elapsed = w["duration_us"] / 1e6
+    errors = {k: w[k] for k in ("connect", "read", "write", "timeout") if w[k]}
+    bad = {"not 2xx/3xx": w["status"]} if w["status"] else {}
+    ok = w["requests"] - w["status"] - sum(errors.values())
+    return {
+        "generator": "wrk",
+        "requests": ok,
+        "window_s": seconds,
+        "elapsed_s": round(elapsed, 3),
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": round(w["p50_us"] / 1000, 2),
+        "p90_ms": round(w["p90_us"] / 1000, 2),
+        "p99_ms": round(w["p99_us"] / 1000, 2),
+        "max_ms": round(w["max_us"] / 1000, 2),
+        "mean_ms": round(w["mean_us"] / 1000, 2),
+        "bad_statuses": bad,
+        "errors": [f"{k}: {v}" for k, v in errors.items()],
+        "client_cpu_s": round(
+            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2
+        ),
+    }
+
+
+def _warm_up(url: str, headers: dict[str, str]) -> None:
+    """One request first, as the Python client makes (in "repeated" mode: the cache)."""
+    request = urllib.request.Request(url, headers=headers)
+    with suppress(OSError), urllib.request.urlopen(request, timeout=300):
+        pass
+
+
+def run_python(load: Load) -> dict[str, Any]:
     """Run the load generator in its own interpreter (its GIL is not ours)."""
     cmd = [sys.executable, "-m", "benchmarks.endpoint", "--client"]
     done = subprocess.run(
@@ -392,7 +465,7 @@ def run_load(load: Load) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {"generator": "python", **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 def _client_main() -> int:
@@ -455,6 +528,7 @@ def bench(
     duration: float,
     rounds: int,
     floor: Server | None = None,
+    generator: str = "python",
 ) -> list[dict[str, Any]]:
     cells = []
     for name, q in qs.items():
@@ -475,7 +549,7 @@ def bench(
                             concurrency=c,
                             duration=duration * (HEAVY_FACTOR if q["kind"] == "heavy" else 1),
                         )
-                        runs[server.name].append(run_load(load))
+                        runs[server.name].append(run_load(load, generator))
                 cell = {"query": name, "kind": q["kind"], "mode": mode, "concurrency": c}
                 cell["loadavg_1min"] = round(os.getloadavg()[0], 2)
                 cell.update(combine(runs))
@@ -552,7 +626,10 @@ def verdicts(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(
-    quick: bool = False, duration: float | None = None, rounds: int | None = None
+    quick: bool = False,
+    duration: float | None = None,
+    rounds: int | None = None,
+    generator: str | None = None,
 ) -> dict[str, Any]:
     stop_on_sigterm()
     results: dict[str, Any] = {"quick": quick, "targets": TARGETS}
@@ -560,7 +637,10 @@ def run(
     duration = duration or (QUICK_DURATION_S if quick else DURATION_S)
     rounds = rounds or (QUICK_ROUNDS if quick else ROUNDS)
     concurrency = QUICK_CONCURRENCY if quick else CONCURRENCY
-    results.update(duration_s=duration, rounds=rounds)
+    generator = generator or default_generator()
+    if generator not in GENERATORS:
+        raise ValueError(f"unknown load generator {generator!r}: one of {', '.join(GENERATORS)}")
+    results.update(duration_s=duration, rounds=rounds, generator=generator)
     qs = queries()
     results["queries"] = qs
     with tempfile.TemporaryDirectory(prefix="diplograph-endpoint-bench-") as tmp:
@@ -575,7 +655,9 @@ def run(
             results["ours_allocator"] = _health(running["ours"]).get("allocator", "system")
             floor = start_floor(floor_answers(running["ours"], qs), work)
             try:
-                results["cells"] = bench(running, qs, concurrency, duration, rounds, floor)
+                results["cells"] = bench(
+                    running, qs, concurrency, duration, rounds, floor, results["generator"]
+                )
             finally:
                 _stop(floor)
     results["verdicts"] = verdicts(results["cells"])
@@ -587,7 +669,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Store: {st['quads_in_store']:,} quads ({st['articles']:,} article graphs). "
         f"{results['rounds']} round(s) of {results['duration_s']:g} s per server and cell, "
-        "interleaved; req/s over all rounds, p50/p99 of the worse round. Our query "
+        "interleaved; req/s over all rounds, p50/p99 of the worse round. Load generator: "
+        f"{results.get('generator', 'python')}. Our query "
         f"workers' allocator: {results.get('ours_allocator', 'system')}.",
         "",
     ]
@@ -674,11 +757,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small store, short runs")
     parser.add_argument("--duration", type=float, help="seconds per server and cell")
     parser.add_argument("--rounds", type=int, help="rounds per cell (ours, theirs, ...)")
+    parser.add_argument(
+        "--generator", choices=GENERATORS, help="load generator (default: wrk if installed)"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.client:
         return _client_main()
-    run(args.quick, args.duration, args.rounds)
+    run(args.quick, args.duration, args.rounds, args.generator)
     return 0
 
 
