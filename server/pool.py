@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from server import allocator, worker
+from server import affinity, allocator, worker
 from server.gate import FirstComeFirstServed
 from server.worker import Request, Response
 
@@ -50,6 +50,9 @@ class QueryPool:
     def __init__(self, size: int, allocator: Path | None = None) -> None:
         self.size = max(1, size)
         self.allocator = allocator
+        # The CPUs the workers may use: all of this process's, taken before the HTTP
+        # process pins its own threads to one (a worker started later would inherit it).
+        self.cpus = affinity.allowed()
         self._idle: FirstComeFirstServed[_Worker] = FirstComeFirstServed()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
@@ -62,7 +65,7 @@ class QueryPool:
         against the first query it answers."""
         parent, child = _CTX.Pipe()
         process = _CTX.Process(
-            target=worker.main, args=(child,), daemon=True, name="diplograph-query"
+            target=worker.main, args=(child, self.cpus), daemon=True, name="diplograph-query"
         )
         self._start(process)
         child.close()

@@ -33,7 +33,7 @@ from granian.log import LogLevels
 
 from diplograph.config import Settings
 from graph.base import StoreError
-from server import allocator, requestlog
+from server import affinity, allocator, requestlog
 from server.allocator import AllocatorError
 from server.app import create_app
 
@@ -154,6 +154,8 @@ def _load(settings: Settings) -> Flask:
     multiprocessing.util.Finalize(app, app.extensions["diplograph"].close, exitpriority=10)
     multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
     _exit_with_parent()
+    if settings.pin_http:
+        affinity.pin_to_one(affinity.allowed())
     source = settings.store_url or settings.store_query_url if settings.remote else settings.store
     print(
         f"diplograph: serving {source} on http://{settings.host}:{settings.port}/ "

@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from pyoxigraph import Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Variable
 
 from graph.base import with_values
-from server import results
+from server import affinity, results
 
 
 @dataclass
@@ -129,8 +129,10 @@ def serialize(answer: object, req: Request) -> Response:
     return Response(200, body.media_type, body.data, kind, body.truncated_at)
 
 
-def main(conn: Connection) -> None:
-    """Worker loop: receive requests, answer them, until told to stop (None)."""
+def main(conn: Connection, cpus: frozenset[int] | None = None) -> None:
+    """Worker loop: receive requests, answer them, until told to stop (None); on
+    ``cpus`` (all the server's, not the one its HTTP threads keep to)."""
+    affinity.restore(cpus)
     stores: dict[str, Store] = {}
     conn.send("ready")
     while True:

@@ -1359,3 +1359,45 @@ def test_gzip_is_not_used_when_refused_or_not_worth_it(ro: Server) -> None:
     small, body = _raw(ro, "ASK { ?s ?p ?o }", "gzip")
     assert "Content-Encoding" not in small.headers
     assert json.loads(body)["boolean"] is True
+
+
+def _cpus(pid: int, thread: str | None = None) -> set[int]:
+    """The CPUs a process (or one of its threads) may run on, from /proc."""
+    where = f"/proc/{pid}/task/{thread}/status" if thread else f"/proc/{pid}/status"
+    lines = Path(where).read_text().splitlines()
+    line = next(x for x in lines if x.startswith("Cpus_allowed_list"))
+    cpus: set[int] = set()
+    for part in line.split(":", 1)[1].strip().split(","):
+        first, _, last = part.partition("-")
+        cpus |= set(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_the_http_threads_keep_to_one_core_and_the_query_workers_to_all(
+    limited: Server,
+) -> None:
+    """The HTTP process's threads share one GIL: kept on one core, a hand-over of the GIL
+    does not wake a thread on another. The query workers are processes of their own and
+    keep every core, also one started in place of a worker killed for its time limit."""
+    everything = os.sched_getaffinity(0)
+    http = limited.http_process()
+    assert limited.query("ASK { ?s ?p ?o }", "application/sparql-results+json").status_code == 200
+    threads = os.listdir(f"/proc/{http}/task")
+    assert len(threads) > 2
+    assert {frozenset(_cpus(http, t)) for t in threads} == {frozenset({max(everything)})}
+    before = set(limited.workers())
+    assert before and all(_cpus(pid) == everything for pid in before)
+
+    runaway = requests.post(limited.sparql, data={"query": RUNAWAY}, timeout=60)
+    assert runaway.status_code == 503, runaway.text
+    # A replacement starts in the background: it exists before it has set its CPUs.
+    deadline = time.monotonic() + 30
+    fresh: set[int] = set()
+    while time.monotonic() < deadline:
+        fresh = set(limited.workers()) - before
+        if fresh and all(_cpus(pid) == everything for pid in fresh):
+            break
+        time.sleep(0.2)
+    assert fresh, "no query worker replaced the one killed"
+    assert {pid: _cpus(pid) for pid in fresh} == dict.fromkeys(fresh, everything)

@@ -1,0 +1,52 @@
+"""Keeping the HTTP process's threads on one core.
+
+The HTTP process runs the application on several threads that share one GIL, so it runs
+Python on one core at a time whatever it is allowed. Spread over two cores, every hand-over
+of the GIL (a request ending, pyoxigraph letting go of it while it evaluates) wakes a
+thread on the other core; kept on one, a hand-over is a switch on the same core. Under wrk
+on this 2-core machine, lookups gained a quarter at 4 clients and half at 16
+(benchmarks/README.md). The query workers, which do the heavy work, are processes of their
+own and keep every core (:mod:`server.pool` gives them back the set taken here).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def allowed() -> frozenset[int] | None:
+    """The CPUs this thread may run on, or None where the system cannot tell."""
+    try:
+        return frozenset(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def pin_process(cpu: int) -> int:
+    """Keep every thread of this process on ``cpu`` (threads started later by them
+    inherit it); the number of threads pinned."""
+    pinned = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), {cpu})
+        except OSError:  # a thread that ended meanwhile
+            continue
+        pinned += 1
+    return pinned
+
+
+def pin_to_one(cpus: frozenset[int] | None) -> int | None:
+    """Pin this process to one of ``cpus`` (the highest); the CPU, or None when there is
+    nothing to gain (one CPU, or none known)."""
+    if not cpus or len(cpus) < 2 or not Path("/proc/self/task").is_dir():
+        return None
+    cpu = max(cpus)
+    pin_process(cpu)
+    return cpu
+
+
+def restore(cpus: frozenset[int] | None) -> None:
+    """Let this process run on ``cpus`` again (a query worker started by a pinned thread)."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
