@@ -48,7 +48,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -399,10 +399,9 @@ def run_wrk(load: Load) -> dict[str, Any]:
     """Run ``load`` with wrk (one thread, ``concurrency`` keep-alive connections): the
     same measurements as :func:`client`, from wrk's own latency histogram."""
     url = f"http://127.0.0.1:{load.port}"
+    # The first request as the Python client's (distinct too); then wrk.lua adds the comments.
     _warm_up(url + _target(load, iter([0])), {"Accept": load.accept, **load.headers})
-    target = load.path
-    if load.sparql is not None:
-        target += "?" + urllib.parse.urlencode({"query": load.sparql})
+    target = _target(replace(load, distinct=False), iter(()))
     env = {
         **os.environ,
         "WRK_TARGET": target,

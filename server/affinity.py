@@ -12,6 +12,7 @@ own and keep every core (:mod:`server.pool` gives them back the set taken here).
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -23,27 +24,15 @@ def allowed() -> frozenset[int] | None:
         return None
 
 
-def pin_process(cpu: int) -> int:
-    """Keep every thread of this process on ``cpu`` (threads started later by them
-    inherit it); the number of threads pinned."""
-    pinned = 0
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            os.sched_setaffinity(int(task.name), {cpu})
-        except OSError:  # a thread that ended meanwhile
-            continue
-        pinned += 1
-    return pinned
-
-
-def pin_to_one(cpus: frozenset[int] | None) -> int | None:
-    """Pin this process to one of ``cpus`` (the highest); the CPU, or None when there is
-    nothing to gain (one CPU, or none known)."""
+def pin_to_one() -> None:
+    """Keep every thread of this process on one of the CPUs it may use (the highest);
+    threads started later by them inherit it. Nothing to do with one CPU, or none known."""
+    cpus = allowed()
     if not cpus or len(cpus) < 2 or not Path("/proc/self/task").is_dir():
-        return None
-    cpu = max(cpus)
-    pin_process(cpu)
-    return cpu
+        return
+    for task in Path("/proc/self/task").iterdir():
+        with suppress(OSError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(task.name), {max(cpus)})
 
 
 def restore(cpus: frozenset[int] | None) -> None:

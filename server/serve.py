@@ -155,7 +155,7 @@ def _load(settings: Settings) -> Flask:
     multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
     _exit_with_parent()
     if settings.pin_http:
-        affinity.pin_to_one(affinity.allowed())
+        affinity.pin_to_one()
     source = settings.store_url or settings.store_query_url if settings.remote else settings.store
     print(
         f"diplograph: serving {source} on http://{settings.host}:{settings.port}/ "
