@@ -158,6 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "query_timeout_s": args.timeout,
         "query_workers": args.workers,
         "threads": args.threads,
+        "http_workers": args.http_workers,
         "query_allocator": args.query_allocator,
         "write_token": args.write_token,
     }
@@ -576,7 +577,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, help="port (default 5000)")
         p.add_argument("--timeout", type=float, help="query time limit in seconds (default 30)")
-        p.add_argument("--workers", type=int, help="query worker processes")
+        p.add_argument("--workers", type=int, help="query worker processes (per HTTP worker)")
+        p.add_argument(
+            "--http-workers", type=int, help="processes that answer HTTP (default: one per core)"
+        )
         p.add_argument("--threads", type=int, help="HTTP threads (default: two per query worker)")
         p.add_argument(
             "--query-allocator",

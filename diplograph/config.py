@@ -46,6 +46,8 @@ class Settings:
     # done in the HTTP process (lookups, cached answers). More only queue for the GIL: 8
     # answered 7-15% fewer lookups than 4 at 4 and 16 clients on 2 cores, 16 a third fewer.
     threads: int = 0  # 0: two per query worker
+    # Processes that answer HTTP (server/serve.py): each runs Python under its own GIL.
+    http_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # Keep the HTTP process's threads on one core (server/affinity.py); query workers keep all.
     pin_http: bool = True
     # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
@@ -71,6 +73,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.threads:  # two per query worker, however many there are
             object.__setattr__(self, "threads", 2 * self.query_workers)
+        if self.http_workers < 1 or self.remote:  # a remote store: one (server/serve.py)
+            object.__setattr__(self, "http_workers", 1)
 
     @property
     def snapshots(self) -> Path:
@@ -99,6 +103,7 @@ def load(**overrides: object) -> Settings:
         "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
         "query_workers": int(_env("QUERY_WORKERS", str(_cores()))),
         "threads": int(_env("THREADS", "0")),
+        "http_workers": int(_env("HTTP_WORKERS", str(os.cpu_count() or 1))),
         "pin_http": _env("PIN_HTTP", "1").strip().lower() not in ("0", "false", "no", "off"),
         "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),

@@ -16,7 +16,9 @@ query's variables by the engine; they are never pasted into the query text.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -294,9 +296,16 @@ class Catalog:
         if path.exists():
             raise SavedQueryError(f"a query named {name!r} already exists")
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".rq.tmp")
+        # Written whole under a name of its own, then linked into place: the link fails
+        # if another thread or server process saved that name meanwhile.
+        tmp = path.with_suffix(f".rq.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise SavedQueryError(f"a query named {name!r} already exists") from None
+        finally:
+            tmp.unlink()
         return query
 
 

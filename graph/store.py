@@ -71,6 +71,7 @@ class GraphStore:
 
     def __init__(self, path: str | Path, base: str = DEFAULT_BASE, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self.v = Vocabulary(base)
         self.meta_graph = NamedNode(self.v.base + "graph/meta")
         self.dataset = NamedNode(self.v.base)
@@ -91,7 +92,8 @@ class GraphStore:
     def close(self) -> None:
         """Flush and release the store's lock (closing twice is harmless)."""
         if hasattr(self, "store"):
-            self.store.flush()
+            if not self.read_only:
+                self.store.flush()
             del self.store
 
     def __enter__(self) -> GraphStore:

@@ -24,15 +24,18 @@ def allowed() -> frozenset[int] | None:
         return None
 
 
-def pin_to_one() -> None:
-    """Keep every thread of this process on one of the CPUs it may use (the highest);
-    threads started later by them inherit it. Nothing to do with one CPU, or none known."""
+def pin_to_one(seat: int | None = None) -> None:
+    """Keep every thread of this process on one of the CPUs it may use: the highest, or
+    for the HTTP process numbered ``seat``, the seat-th counting down (so that several
+    keep to different ones); threads started later by them inherit it. Nothing to do with
+    one CPU, or none known."""
     cpus = allowed()
     if not cpus or len(cpus) < 2 or not Path("/proc/self/task").is_dir():
         return
+    cpu = sorted(cpus, reverse=True)[(seat or 0) % len(cpus)]
     for task in Path("/proc/self/task").iterdir():
         with suppress(OSError):  # a thread that ended meanwhile
-            os.sched_setaffinity(int(task.name), {max(cpus)})
+            os.sched_setaffinity(int(task.name), {cpu})
 
 
 def restore(cpus: frozenset[int] | None) -> None:

@@ -4,9 +4,10 @@ Two implementations, chosen by the settings (``DIPLOGRAPH_STORE_URL``):
 
 - :class:`Backend`, the embedded store: reads go to worker processes over the newest
   snapshot (killable, parallel), except lookups (server/lookup.py), which this process
-  answers from the same snapshot; writes go to the one writable store in this process,
-  under a lock, and are followed by a new snapshot, so that a client that wrote sees its
-  write in its next query.
+  answers from the same snapshot; writes go to the store's keeper (graph/keeper.py), in
+  this process or in one of its own when several processes serve, which publishes a new
+  snapshot before it answers, so that a client that wrote sees its write in its next
+  query.
 - :class:`RemoteBackend`, a remote SPARQL 1.1 store: queries are forwarded to its query
   endpoint and the answers re-serialized here (the same formats, row and byte caps as
   with the embedded store); writes go to its update endpoint, each in one request with
@@ -17,7 +18,6 @@ Both cache answers keyed on the store's revision.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -25,20 +25,20 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
 from diplograph.config import Settings
 from extract.rdf import PREFIXES
 from graph.base import StoreError, WriteFailed
+from graph.keeper import Address, Keeper, KeeperClient
 from graph.remote import RemoteStore, StoreUnavailable
-from graph.snapshots import Snapshots
+from graph.snapshots import Published
 from graph.store import GraphStore, _nt
 from server import allocator, lookup, worker
 from server.gate import FirstComeFirstServed
 from server.pool import QueryPool
 from server.worker import Request, Response
 
-log = logging.getLogger("diplograph.store")
 #: Lookups evaluated at once in the HTTP process (more only queue for the cores).
 LOOKUP_THREADS = max(1, os.cpu_count() or 1)
 
@@ -56,7 +56,12 @@ class QuerySpec:
 
 
 class UpdateError(Exception):
-    """An update or upload that is not valid; nothing was changed."""
+    """An update or upload that was not applied (``status``: 400, it is not valid; 503,
+    the store cannot take writes now); nothing was changed."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class BaseBackend:
@@ -164,71 +169,66 @@ class BaseBackend:
 
 
 class Backend(BaseBackend):
-    """The embedded store behind the HTTP API."""
+    """The embedded store behind the HTTP API.
 
-    def __init__(self, settings: Settings) -> None:
+    ``keeper``: where the keeper process that owns the writable store listens, when the
+    server answers from several processes; without it, this process owns the store.
+    """
+
+    def __init__(self, settings: Settings, keeper: Address | None = None) -> None:
         malloc = allocator.resolve(settings.query_allocator)  # a wrong setting fails first
-        self.store = GraphStore(settings.store, settings.base)
-        self.snapshots = Snapshots(self.store, settings.snapshots)
+        self.keeper: Keeper | KeeperClient
+        if keeper is None:
+            self.keeper = Keeper(settings.store, settings.base, settings.snapshots)
+            self.keeper.start_compaction()
+        else:
+            self.keeper = KeeperClient(keeper)
+        self._published = Published(settings.snapshots)
+        self._base = settings.base
         self.pool = QueryPool(settings.query_workers, malloc)
-        self._write_lock = threading.Lock()
-        self._reader: tuple[str, Store] | None = None  # (snapshot, store) for lookups
+        self._reader: tuple[str, GraphStore] | None = None  # (snapshot, view) for lookups
         self._reader_lock = threading.Lock()
         # Lookups run here, on the cores the HTTP threads share: a few at a time, in order.
         self._turns = FirstComeFirstServed(tuple(range(LOOKUP_THREADS)))
         super().__init__(settings)
-        self._compaction = threading.Thread(target=self._compact, daemon=True, name="compact")
-        self._compaction.start()
-
-    def _compact(self) -> None:
-        """Compact the store, then snapshot it again, while the server already answers.
-
-        A snapshot shares the store's files as they are: right after ``diplograph import``
-        or an ingest, many small ones, which every query then reads. Compacted, the same
-        data answers heavy queries 20-25% faster (benchmarks/README.md).
-        """
-        started = time.perf_counter()
-        try:
-            self.store.optimize()
-            self.snapshots.refresh(again=True)
-        except OSError as err:  # a slower store, not a broken one: keep serving
-            log.warning("could not compact the store: %s", err)
-            return
-        log.info(
-            "store compacted in %.1f s; queries read the new snapshot",
-            time.perf_counter() - started,
-        )
 
     @property
     def revision(self) -> int:
-        return self.snapshots.current()[0]
+        return self._published.current()[0]
+
+    @property
+    def store(self) -> GraphStore:  # type: ignore[override]
+        """The newest snapshot, read-only."""
+        return self._snapshot_store(self._published.current()[1])
+
+    def seat(self) -> int | None:
+        """This process's number among those that answer (None: the only one)."""
+        return self.keeper.seat() if isinstance(self.keeper, KeeperClient) else None
 
     def _evaluate(self, req: Request) -> Response:
-        req.snapshot = str(self.snapshots.current()[1])
+        req.snapshot = self._published.current()[1]
         if lookup.is_lookup(req.sparql):
             turn = self._turns.get()
             try:
-                return worker.execute(self._snapshot_store(req.snapshot), req)
+                return worker.execute(self._snapshot_store(req.snapshot).store, req)
             finally:
                 self._turns.put(turn)
         return self.pool.run(req, timeout=self.settings.query_timeout_s)
 
-    def _snapshot_store(self, snapshot: str) -> Store:
+    def _snapshot_store(self, snapshot: str) -> GraphStore:
         """The snapshot opened read-only in this process (once per snapshot)."""
         with self._reader_lock:
             if self._reader is None or self._reader[0] != snapshot:
-                self._reader = (snapshot, Store.read_only(snapshot))
+                self._reader = (snapshot, GraphStore(snapshot, self._base, read_only=True))
             return self._reader[1]
 
     def _write(self, sparql: str) -> None:
-        with self._write_lock:
-            try:
-                self.store.store.update(sparql + "\n;\n" + self.store._revision_update())
-            except SyntaxError as err:
-                raise UpdateError(f"The update is not valid SPARQL: {err}") from err
-            except (ValueError, OSError) as err:
-                raise UpdateError(f"The update failed: {err}") from err
-            self.snapshots.refresh()
+        try:
+            self.keeper.write(sparql)
+        except WriteFailed as err:
+            raise UpdateError(str(err)) from err
+        except StoreError as err:  # the keeper process is gone
+            raise UpdateError(f"The store cannot take writes now: {err}", 503) from err
 
     def graph_exists(self, graph: str | None) -> bool:
         if graph is None:
@@ -241,22 +241,16 @@ class Backend(BaseBackend):
 
     def dump(self, output: IO[bytes], fmt: str) -> int:
         """The whole graph as of the newest snapshot (writes never block on a dump)."""
-        revision, snapshot = self.snapshots.current()
-        reader = GraphStore.__new__(GraphStore)  # a read-only view of the snapshot
-        reader.store = self._snapshot_store(str(snapshot))
-        reader.v = self.store.v
-        reader.dump(output, fmt)
+        revision, snapshot = self._published.current()
+        self._snapshot_store(snapshot).dump(output, fmt)
         return revision
 
     def health(self) -> dict[str, object]:
         return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
 
     def close(self) -> None:
-        # The compaction holds the store, which the next process may want; a long one is
-        # left to end with this process (an interrupted compaction loses nothing).
-        self._compaction.join(timeout=5)
         self.pool.close()
-        self.store.close()
+        self.keeper.close()
 
 
 class RemoteBackend(BaseBackend):
@@ -350,6 +344,7 @@ class RemoteBackend(BaseBackend):
         self.store.close()
 
 
-def open_backend(settings: Settings) -> BaseBackend:
-    """The backend the settings name: a remote store if one is configured, else embedded."""
-    return RemoteBackend(settings) if settings.remote else Backend(settings)
+def open_backend(settings: Settings, keeper: Address | None = None) -> BaseBackend:
+    """The backend the settings name: a remote store if one is configured, else embedded
+    (its writable store in this process, or in the keeper process at ``keeper``)."""
+    return RemoteBackend(settings) if settings.remote else Backend(settings, keeper)

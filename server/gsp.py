@@ -89,5 +89,5 @@ def store() -> Response:
     try:
         created = b.put_graph(graph, request.get_data(), fmt, replace=request.method == "PUT")
     except UpdateError as err:
-        raise ProtocolError(400, str(err)) from err
+        raise ProtocolError(err.status, str(err)) from err
     return Response(status=201 if created else 204)

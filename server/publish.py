@@ -7,11 +7,16 @@ Last-Modified come from the revision, a HEAD costs nothing, a repeat download is
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
+import os
 import shutil
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request, send_file
@@ -55,34 +60,50 @@ def _modified() -> datetime:
     return datetime.now(UTC)
 
 
-def _build(ext: str, compressed: bool) -> tuple[int, Path]:
+@contextlib.contextmanager
+def _building() -> Iterator[None]:
+    """One dump built at a time, by this server's threads and by its other processes."""
+    folder = _dump_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with _lock, (folder / "building.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _build(ext: str, compressed: bool) -> tuple[int, BinaryIO]:
     """The dump file of the newest revision, written if it is not there yet, and that
     revision: the one of the snapshot dumped, which a write may have made newer than the
-    revision the request saw."""
+    revision the request saw. The file is opened before another request may remove it."""
+    with _building():
+        revision, path = _write_dump(ext, compressed)
+        return revision, path.open("rb")
+
+
+def _write_dump(ext: str, compressed: bool) -> tuple[int, Path]:
+    """Write the dump of the newest revision if it is not there (under ``_building``)."""
     b = backend()
-    with _lock:
-        revision = b.revision
+    revision = b.revision
+    path = _dump_file(revision, ext, compressed)
+    if path.exists():
+        return revision, path
+    if not _dump_file(revision, ext, False).exists():
+        tmp = _dump_dir() / f"building.{ext}"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as out:
+            revision = b.dump(out, DUMPS[ext])
         path = _dump_file(revision, ext, compressed)
-        if path.exists():
-            return revision, path
-        if not _dump_file(revision, ext, False).exists():
-            tmp = _dump_dir() / f"building.{ext}"
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as out:
-                revision = b.dump(out, DUMPS[ext])
-            path = _dump_file(revision, ext, compressed)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.replace(_dump_file(revision, ext, False))
-        if compressed:  # not there yet: checked above, or a new folder
-            tmp = path.with_suffix(".tmp")
-            plain = _dump_file(revision, ext, False)
-            with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            tmp.replace(path)
-        # Older revisions' dumps are not needed any more.
-        for old in _dump_dir().iterdir():
-            if old.is_dir() and old != path.parent:
-                shutil.rmtree(old, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.replace(_dump_file(revision, ext, False))
+    if compressed:  # not there yet: checked above, or a new folder
+        tmp = path.with_suffix(".tmp")
+        plain = _dump_file(revision, ext, False)
+        with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        tmp.replace(path)
+    # Older revisions' dumps are not needed any more.
+    for old in _dump_dir().iterdir():
+        if old.is_dir() and old != path.parent:
+            shutil.rmtree(old, ignore_errors=True)
     return revision, path
 
 
@@ -108,15 +129,16 @@ def dump(name: str) -> Response:
     elif request.method == "HEAD":
         response = Response(status=200, content_type=MEDIA[ext])
     else:
-        revision, path = _build(ext, compressed)
+        revision, file = _build(ext, compressed)
         response = send_file(
-            path,
+            file,
             mimetype="application/gzip" if compressed else MEDIA[ext].split(";")[0],
             as_attachment=False,
             conditional=False,
             etag=False,
-            download_name=path.name,
+            download_name=f"diplograph.{name}",
         )
+        response.content_length = os.fstat(file.fileno()).st_size
     response.headers["ETag"] = f'"{_etag(revision, ext, compressed)}"'
     response.headers["Last-Modified"] = modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
     response.headers["Cache-Control"] = "public, no-cache"

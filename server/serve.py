@@ -5,10 +5,14 @@ application from a pool of threads. On this machine a Flask app that does no wor
 answers 1.5 to 2.5 times as many requests under it as under waitress, which does all of
 that in Python (benchmarks/README.md, "The floor").
 
-Granian runs the application in a worker process of its own. There is exactly one:
-the embedded store can be opened by one process only. The application is built in that
-worker, a fresh interpreter, so that the store's background threads and the query
-workers belong to the process that serves.
+Granian runs the application in worker processes of its own, one per core by default
+(``DIPLOGRAPH_HTTP_WORKERS``): each runs its Python under its own GIL, and point lookups
+are bound by that Python (benchmarks/README.md). The embedded store can be opened for
+writing by one process only, so it is kept by a process of its own (graph/keeper.py),
+started before them: they read its snapshots and pass it their writes. The application
+is built in each worker, a fresh interpreter, so that the query workers belong to the
+process that serves. A remote store is served by one worker: the revision it caches
+would otherwise differ between them.
 """
 
 from __future__ import annotations
@@ -18,11 +22,8 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
-import signal
 import socket
 import sys
-import threading
-import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -32,10 +33,14 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 from diplograph.config import Settings
+from diplograph.processes import exit_with_parent
+from graph import keeper
 from graph.base import StoreError
+from graph.keeper import Address
 from server import affinity, allocator, requestlog
 from server.allocator import AllocatorError
 from server.app import create_app
+from server.backend import Backend, open_backend
 
 
 class IntendedThreads(logging.Filter):
@@ -96,12 +101,31 @@ def check_port(host: str, port: int) -> None:
 
 def serve(settings: Settings) -> int:
     """Serve the store of ``settings`` until interrupted (SIGINT or SIGTERM)."""
-    return run(settings, functools.partial(_load, settings))
+    if settings.remote:
+        return run(settings, functools.partial(_load, settings, None))
+    try:
+        check_port(settings.host, settings.port)
+        allocator.resolve(settings.query_allocator)  # a wrong setting fails before the store
+        kept = keeper.start(settings.store, settings.base, settings.snapshots, _keeper_logging)
+    except (PortInUse, AllocatorError, StoreError) as err:
+        _error(err)
+        return 1
+    try:
+        return run(
+            settings, functools.partial(_load, settings, kept.address), settings.http_workers
+        )
+    finally:
+        kept.stop()
 
 
-def run(settings: Settings, load: Callable[[], Flask]) -> int:
-    """Serve the application ``load`` builds (in the worker) with the server settings of
-    ``settings``, until interrupted; the exit status."""
+def _keeper_logging() -> None:
+    """The keeper process's log lines go to stderr, as the HTTP workers' do."""
+    requestlog.install(sys.stderr)
+
+
+def run(settings: Settings, load: Callable[[], Flask], workers: int = 1) -> int:
+    """Serve the application ``load`` builds (in each of ``workers`` processes) with the
+    server settings of ``settings``, until interrupted; the exit status."""
     try:
         check_port(settings.host, settings.port)
         _preload_allocator(settings)
@@ -113,7 +137,7 @@ def run(settings: Settings, load: Callable[[], Flask]) -> int:
         address=settings.host,
         port=settings.port,
         interface=Interfaces.WSGI,
-        workers=1,
+        workers=workers,
         blocking_threads=settings.threads,
         blocking_threads_idle_timeout=IDLE_THREAD_S,
         http=HTTPModes.http1,
@@ -142,20 +166,25 @@ def _preload_allocator(settings: Settings) -> None:
         os.environ["LD_PRELOAD"] = allocator.preload(library, os.environ.get("LD_PRELOAD"))
 
 
-def _load(settings: Settings) -> Flask:
-    """Build the application in granian's worker process (called there, once)."""
+def _load(settings: Settings, kept: Address | None) -> Flask:
+    """Build the application in a granian worker process (called there, once), over the
+    store kept by the keeper at ``kept`` (None: a remote store)."""
     log = requestlog.install(sys.stderr)
     try:
-        app = create_app(settings)
+        backend = open_backend(settings, kept)
+        app = create_app(settings, backend)
     except (StoreError, AllocatorError) as err:
         _error(err)
         sys.exit(1)
     # A multiprocessing child leaves without running atexit; its finalizers do run.
-    multiprocessing.util.Finalize(app, app.extensions["diplograph"].close, exitpriority=10)
+    multiprocessing.util.Finalize(app, backend.close, exitpriority=10)
     multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
-    _exit_with_parent()
+    exit_with_parent()
+    seat = backend.seat() if isinstance(backend, Backend) else None
     if settings.pin_http:
-        affinity.pin_to_one()
+        affinity.pin_to_one(seat)
+    if seat:
+        return app  # the first worker says where the server is
     source = settings.store_url or settings.store_query_url if settings.remote else settings.store
     print(
         f"diplograph: serving {source} on http://{settings.host}:{settings.port}/ "
@@ -168,19 +197,3 @@ def _load(settings: Settings) -> Flask:
 
 def _error(err: Exception) -> None:
     print(f"diplograph: error: {err}", file=sys.stderr, flush=True)
-
-
-def _exit_with_parent() -> None:
-    """Shut down gracefully if granian's main process dies (``kill -9``).
-
-    Left alone, the worker would keep the store open and locked, and the port served,
-    with nothing left to stop it.
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os.kill(os.getpid(), signal.SIGTERM)  # granian's own graceful shutdown
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()

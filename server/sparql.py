@@ -256,7 +256,7 @@ def _update(update: str, params: dict[str, list[str]]) -> Response:
     try:
         backend().update(update)
     except UpdateError as err:
-        raise ProtocolError(400, str(err)) from err
+        raise ProtocolError(err.status, str(err)) from err
     return Response(status=204)
 
 

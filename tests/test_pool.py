@@ -153,8 +153,8 @@ def test_the_server_compacts_its_store_and_serves_the_compacted_snapshot(
     app = create_app(settings)
     backend = app.extensions["diplograph"]
     try:
-        backend._compaction.join(60)
-        revision, path = backend.snapshots.current()
+        backend.keeper._compaction.join(60)
+        revision, path = backend.keeper.snapshots.current()
         assert path.name == f"revision-{revision:08d}.1"
         response = app.test_client().get(
             "/sparql",

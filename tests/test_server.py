@@ -114,17 +114,34 @@ class Server:
         return [p for p in procs if p[0] in family and p[0] != self.proc.pid]
 
     def workers(self) -> list[int]:
-        """The query worker processes: spawned children of the HTTP process."""
-        http = self.http_process()
-        return [pid for pid, ppid, args in self._descendants() if ppid == http and _spawned(args)]
+        """The query worker processes: spawned children of the HTTP processes."""
+        http = set(self.http_processes())
+        return [pid for pid, ppid, args in self._descendants() if ppid in http and _spawned(args)]
+
+    def http_processes(self) -> list[int]:
+        """The processes that run the application: granian's workers, spawned children of
+        the server that have query workers of their own (the server's other children are
+        the store's keeper and multiprocessing's resource tracker)."""
+        family = self._descendants()
+        parents = {ppid for _, ppid, args in family if _spawned(args)}
+        return [
+            pid
+            for pid, ppid, args in family
+            if ppid == self.proc.pid and _spawned(args) and pid in parents
+        ]
 
     def http_process(self) -> int:
-        """The process that runs the application: granian's worker, a spawned child of the
-        server (its other child is multiprocessing's resource tracker)."""
+        """The one process that runs the application (a server started with one)."""
+        (pid,) = self.http_processes()
+        return pid
+
+    def keeper(self) -> int:
+        """The store's keeper: the server's spawned child without children of its own."""
+        http = set(self.http_processes())
         (pid,) = [
             pid
             for pid, ppid, args in self._descendants()
-            if ppid == self.proc.pid and _spawned(args)
+            if ppid == self.proc.pid and _spawned(args) and pid not in http
         ]
         return pid
 
@@ -164,6 +181,7 @@ def _start(
     *options: str,
     env: dict[str, str] | None = None,
     workers: int = 2,
+    http_workers: int | None = None,
     remote: str | None = None,
 ) -> Iterator[Server]:
     """Start ``diplograph serve`` over ``store`` (or over the remote store at ``remote``,
@@ -187,6 +205,7 @@ def _start(
                 str(port),
                 "--workers",
                 str(workers),
+                *(["--http-workers", str(http_workers)] if http_workers else []),
                 *options,
             ],
             env=environment,
@@ -212,7 +231,7 @@ def _start(
         # opened the snapshot before a test times anything. A worker's start-up counts
         # against the query time limit, so on a busy machine a first query may get a 503.
         answered = 0
-        while answered < workers:
+        while answered < workers * len(server.http_processes()):
             warm_up = server.query(f'ASK {{ ?s ?p "warm-up {uuid.uuid4()}" }}')
             assert warm_up.status_code in (200, 503), warm_up.text
             answered += warm_up.status_code == 200
@@ -283,7 +302,8 @@ def rw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """2 s query timeout, 5 rows, 20 kB responses."""
+    """2 s query timeout, 5 rows, 20 kB responses; one HTTP process, so that a test can
+    keep each of its query workers busy (a request goes to whichever process takes it)."""
     where = tmp_path_factory.mktemp("limited")
     yield from _start(
         _copy(corpus_store, where),
@@ -291,6 +311,7 @@ def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "--timeout",
         "2",
         env={"DIPLOGRAPH_MAX_ROWS": "5", "DIPLOGRAPH_MAX_BYTES": "20000"},
+        http_workers=1,
     )
 
 
@@ -720,6 +741,36 @@ def _update(server: Server, update: str, token: str | None) -> requests.Response
     return requests.post(server.sparql, data=update.encode(), headers=headers, timeout=30)
 
 
+def test_a_write_is_seen_at_once_by_every_http_process(rw: Server) -> None:
+    """The HTTP processes read the keeper's snapshots: a query right after a write sees
+    it, whichever process answers (each request below is a new connection, which either
+    process may take)."""
+    assert len(rw.http_processes()) > 1
+    for i in range(10):
+        assert (
+            _update(rw, f"INSERT DATA {{ <urn:seen:{i}> <urn:p> {i} }}", TOKEN).status_code == 204
+        )
+        revision = rw.revision()
+        assert all(rw.ask(f"ASK {{ <urn:seen:{i}> <urn:p> {i} }} # {j}") for j in range(6))
+        assert all(rw.revision() == revision for _ in range(6))
+
+
+def test_writes_are_refused_with_a_503_once_the_keeper_is_gone(
+    corpus_store: Path, tmp_path: Path
+) -> None:
+    """If the store's keeper dies, writes get a 503 that says so; reads go on."""
+    started = _start(_copy(corpus_store, tmp_path), tmp_path / "server.log", "--write-token", TOKEN)
+    server = next(started)
+    try:
+        os.kill(server.keeper(), signal.SIGKILL)
+        refused = _update(server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }", TOKEN)
+        assert refused.status_code == 503, refused.text
+        assert "cannot take writes" in refused.text and "keeper" in refused.text
+        assert server.ask(f"ASK {{ <{KAZ}> ?p ?o }}")
+    finally:
+        started.close()
+
+
 def test_a_dump_is_named_for_the_revision_it_holds(rw: Server) -> None:
     """Writes while several clients ask for dumps: each dump's ETag names the revision
     written in it (the store's revision is in the dump, in the meta graph), also for a
@@ -1117,13 +1168,15 @@ def test_health(limited: Server, ro: Server) -> None:
 
 def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
     """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers, and into
-    the HTTP process that answers lookups, when one is installed (set-up installs tcmalloc
+    the HTTP processes that answer lookups, when one is installed (set-up installs tcmalloc
     when it can); granian's main process, which only supervises, keeps the system's."""
     expected = allocator.resolve("auto")
     assert ro.health()["allocator"] == allocator.name(expected)
+    http = ro.http_processes()
+    assert len(http) == os.cpu_count()  # one per core by default
     workers = ro.workers()
-    assert len(workers) == 2
-    for pid in [*workers, ro.http_process()]:
+    assert len(workers) == 2 * len(http)
+    for pid in [*workers, *http]:
         maps = Path(f"/proc/{pid}/maps").read_text()
         if expected is None:
             assert not any(f in maps for f in allocator.KNOWN.values())
@@ -1137,10 +1190,10 @@ def test_threads_added_for_a_burst_end_soon_after_it(ro: Server) -> None:
     """Granian adds HTTP threads while requests wait, and ends them once idle for
     ``IDLE_THREAD_S`` (5 s, not granian's 30): after a burst, a single client is served
     again by one warm thread instead of by each thread in turn."""
-    pid = ro.http_process()
+    http = ro.http_processes()
 
     def threads() -> int:
-        return len(os.listdir(f"/proc/{pid}/task"))
+        return sum(len(os.listdir(f"/proc/{pid}/task")) for pid in http)
 
     # Queries that wait for the two query workers hold their HTTP threads meanwhile.
     pairs = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f }} # burst {}"
@@ -1264,13 +1317,15 @@ def test_killing_the_server_stops_the_process_that_serves(
     started = _start(store, tmp_path / "server.log")
     server = next(started)
     try:
-        http = server.http_process()
+        serving = [*server.http_processes(), server.keeper()]
+        assert len(serving) == os.cpu_count() + 1
         os.kill(server.proc.pid, signal.SIGKILL)
         server.proc.wait(timeout=10)
         deadline = time.monotonic() + 30
-        while _cpu_seconds(http) is not None and time.monotonic() < deadline:
+        while any(_cpu_seconds(p) is not None for p in serving) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _cpu_seconds(http) is None, "the serving process outlived the server"
+        left = [p for p in serving if _cpu_seconds(p) is not None]
+        assert not left, "a serving process or the keeper outlived the server"
         from pyoxigraph import Store
 
         reopened = Store(str(store))  # the lock is free again
@@ -1300,7 +1355,11 @@ def test_run_ingests_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
         deadline = time.monotonic() + 120
-        while "queries read the new snapshot" not in log.read_text():
+        # The keeper compacts the store while granian's workers start; both are logged.
+        while not all(
+            line in log.read_text()
+            for line in ("queries read the new snapshot", "diplograph: serving")
+        ):
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
@@ -1401,3 +1460,16 @@ def test_the_http_threads_keep_to_one_core_and_the_query_workers_to_all(
         time.sleep(0.2)
     assert fresh, "no query worker replaced the one killed"
     assert {pid: _cpus(pid) for pid in fresh} == dict.fromkeys(fresh, everything)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_each_http_process_keeps_to_a_core_of_its_own(ro: Server) -> None:
+    """By default one HTTP process per core, each with its threads on a different core
+    (each has its own GIL); the keeper and the query workers are not pinned."""
+    everything = os.sched_getaffinity(0)
+    http = ro.http_processes()
+    assert len(http) == len(everything)
+    kept = [{frozenset(_cpus(pid, t)) for t in os.listdir(f"/proc/{pid}/task")} for pid in http]
+    assert all(len(cpus) == 1 and len(next(iter(cpus))) == 1 for cpus in kept), kept
+    assert {next(iter(cpus)) for cpus in kept} == {frozenset({cpu}) for cpu in everything}
+    assert all(_cpus(pid) == everything for pid in [*ro.workers(), ro.keeper()])
