@@ -8,13 +8,13 @@ import threading
 import time
 
 
-def exit_with_parent() -> None:
-    """Stop gracefully (SIGTERM to this process) once the process that started it dies.
+def exit_with_parent(parent: int) -> None:
+    """Stop gracefully (SIGTERM to this process) once ``parent``, the process that started
+    this one, is no longer its parent: it died, maybe before this was called.
 
     Left alone after a ``kill -9`` of its parent, a server's process would keep the store
     open and locked, or the port served, with nothing left to stop it.
     """
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:

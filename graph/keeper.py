@@ -136,7 +136,7 @@ def start(path: Path, base: str, snapshots: Path, setup: Callable[[], object]) -
     parent, child = _CTX.Pipe()
     process = _CTX.Process(
         target=_main,
-        args=(path, base, snapshots, address, child, setup),
+        args=(path, base, snapshots, address, child, setup, os.getpid()),
         daemon=False,
         name="diplograph-keeper",
     )
@@ -177,8 +177,9 @@ def _main(
     address: Address,
     ready: Connection,
     setup: Callable[[], object],
+    parent: int,
 ) -> None:
-    """The keeper process: open the store, answer writes until SIGTERM or the parent ends."""
+    """The keeper process: open the store, answer writes until SIGTERM or ``parent`` ends."""
     setup()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the
@@ -193,7 +194,7 @@ def _main(
             ready.send(("ready", None))
             ready.close()
             keeper.start_compaction()
-            exit_with_parent()
+            exit_with_parent(parent)
             seats = itertools.count()
             while True:
                 try:

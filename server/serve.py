@@ -102,7 +102,7 @@ def check_port(host: str, port: int) -> None:
 def serve(settings: Settings) -> int:
     """Serve the store of ``settings`` until interrupted (SIGINT or SIGTERM)."""
     if settings.remote:
-        return run(settings, functools.partial(_load, settings, None))
+        return run(settings, functools.partial(_load, settings, None, os.getpid()))
     try:
         check_port(settings.host, settings.port)
         allocator.resolve(settings.query_allocator)  # a wrong setting fails before the store
@@ -112,7 +112,9 @@ def serve(settings: Settings) -> int:
         return 1
     try:
         return run(
-            settings, functools.partial(_load, settings, kept.address), settings.http_workers
+            settings,
+            functools.partial(_load, settings, kept.address, os.getpid()),
+            settings.http_workers,
         )
     finally:
         kept.stop()
@@ -166,9 +168,10 @@ def _preload_allocator(settings: Settings) -> None:
         os.environ["LD_PRELOAD"] = allocator.preload(library, os.environ.get("LD_PRELOAD"))
 
 
-def _load(settings: Settings, kept: Address | None) -> Flask:
+def _load(settings: Settings, kept: Address | None, parent: int) -> Flask:
     """Build the application in a granian worker process (called there, once), over the
-    store kept by the keeper at ``kept`` (None: a remote store)."""
+    store kept by the keeper at ``kept`` (None: a remote store); ``parent``: granian's
+    main process, which started this one."""
     log = requestlog.install(sys.stderr)
     try:
         backend = open_backend(settings, kept)
@@ -179,7 +182,7 @@ def _load(settings: Settings, kept: Address | None) -> Flask:
     # A multiprocessing child leaves without running atexit; its finalizers do run.
     multiprocessing.util.Finalize(app, backend.close, exitpriority=10)
     multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
-    exit_with_parent()
+    exit_with_parent(parent)
     seat = backend.seat() if isinstance(backend, Backend) else None
     if settings.pin_http:
         affinity.pin_to_one(seat)
