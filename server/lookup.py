@@ -17,50 +17,24 @@ import re
 #: More resources than this in one DESCRIBE go to a worker (the work grows with them).
 MAX_RESOURCES = 64
 
-_TOKEN = re.compile(
-    r"""(?P<skip>\s+|\#[^\r\n]*)
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<pname>(?:[A-Za-z][\w.-]*)?:(?:[\w-][\w.:-]*)?)
-    |(?P<word>[A-Za-z]+)""",
+_SKIP = r"(?:\s|\#[^\r\n]*+)"  # white space or a comment
+_IRI = r'<[^<>"{}|^`\\\x00-\x20]*+>'
+_PNAME = r"(?:[A-Za-z][\w.-]*+)?+:(?:[\w-][\w.:-]*+)?+"
+_PREFIX_NAME = r"(?:[A-Za-z][\w.-]*+)?+:(?![\w-])"  # a prefixed name's prefix part alone
+#: The whole grammar of a lookup in one expression, matched in C: a keyword must be
+#: followed by white space, a comment or (but PREFIX) an IRI, as it is no keyword otherwise.
+_LOOKUP = re.compile(
+    rf"""{_SKIP}*+
+    (?:(?i:PREFIX)(?=[\s\#]){_SKIP}*+{_PREFIX_NAME}{_SKIP}*+{_IRI}{_SKIP}*+
+      |(?i:BASE)(?=[\s\#<]){_SKIP}*+{_IRI}{_SKIP}*+)*+
+    (?i:DESCRIBE)(?=[\s\#<])
+    (?:{_SKIP}*+(?:{_IRI}|{_PNAME})){{1,{MAX_RESOURCES}}}
+    {_SKIP}*+""",
     re.VERBOSE,
 )
-
-
-def _tokens(sparql: str) -> list[tuple[str, str]] | None:
-    """(kind, text) of each token, or None at the first thing that is none of these."""
-    tokens: list[tuple[str, str]] = []
-    pos, end = 0, len(sparql)
-    while pos < end:
-        match = _TOKEN.match(sparql, pos)
-        if match is None or len(tokens) > 3 * MAX_RESOURCES:
-            return None
-        pos = match.end()
-        kind = match.lastgroup or ""
-        if kind != "skip":
-            tokens.append((kind, match.group()))
-    return tokens
 
 
 def is_lookup(sparql: str) -> bool:
     """Whether ``sparql`` is ``[PREFIX p: <iri> | BASE <iri>]* DESCRIBE term+`` (terms:
     IRIs or prefixed names), which a query worker need not run."""
-    tokens = _tokens(sparql)
-    if not tokens:
-        return False
-    i = 0
-    while i < len(tokens) and tokens[i][0] == "word":
-        word = tokens[i][1].upper()
-        if word == "PREFIX" and [k for k, _ in tokens[i + 1 : i + 3]] == ["pname", "iri"]:
-            if not tokens[i + 1][1].endswith(":"):
-                return False
-            i += 3
-        elif word == "BASE" and [k for k, _ in tokens[i + 1 : i + 2]] == ["iri"]:
-            i += 2
-        else:
-            break
-    if i >= len(tokens) or tokens[i][0] != "word" or tokens[i][1].upper() != "DESCRIBE":
-        return False
-    resources = tokens[i + 1 :]
-    return 0 < len(resources) <= MAX_RESOURCES and all(
-        kind in ("iri", "pname") for kind, _ in resources
-    )
+    return _LOOKUP.fullmatch(sparql) is not None

@@ -47,7 +47,8 @@ class BatchingHandler(logging.Handler):
     def write_line(self, line: str) -> None:
         """Queue one finished line."""
         self._lines.append(line + "\n")
-        self._pending.set()
+        if not self._pending.is_set():  # set() takes a lock even when there is nothing to do
+            self._pending.set()
 
     def _write_forever(self) -> None:
         while not self._closed:
