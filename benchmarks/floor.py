@@ -2,7 +2,8 @@
 
 A Flask app with one route, ``/sparql``, that answers every request at once with a body
 fixed in advance (the real answer to the benchmark's query, chosen by the request's
-Accept header), served by Granian exactly as ``diplograph serve`` serves ours.
+Accept header), served by Granian exactly as ``diplograph serve`` serves ours: as many
+HTTP processes, each kept to a core of its own.
 ``benchmarks.endpoint`` measures it beside both servers on the trivial queries: no
 Flask app served this way here can answer faster than this one, so its ratio to
 ``oxigraph serve`` is the best any such server could reach.
@@ -16,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
 import functools
+import itertools
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from flask import Flask, Response, request
 
@@ -40,6 +45,35 @@ def create_app(answers: dict[str, tuple[str, str]]) -> Flask:
     return app
 
 
+#: The seat file each process holds locked for as long as it lives.
+_held: list[IO[str]] = []
+
+
+def take_seat(seats: Path) -> int:
+    """The lowest seat number no live process of this floor holds (ours get theirs from the
+    keeper; the floor has none, so a locked file in ``seats`` stands for each)."""
+    for seat in itertools.count():
+        f = open(seats / f"seat-{seat}", "w")  # noqa: SIM115 - held until the process ends
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        _held.append(f)
+        return seat
+    raise AssertionError("unreachable")
+
+
+def load(answers: dict[str, tuple[str, str]], seats: Path, pin: bool) -> Flask:
+    """The app, in one of Granian's worker processes, kept to a core as ours are."""
+    from server import affinity
+
+    seat = take_seat(seats)
+    if pin:
+        affinity.pin_to_one(seat)
+    return create_app(answers)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from diplograph import config
     from server.serve import run
@@ -50,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = dataclasses.replace(config.load(), port=args.port)
     answers = json.loads(args.answers.read_text("utf-8"))
-    return run(settings, functools.partial(create_app, answers))
+    with tempfile.TemporaryDirectory(prefix="diplograph-floor-") as seats:
+        loader = functools.partial(load, answers, Path(seats), settings.pin_http)
+        return run(settings, loader, settings.http_workers)
 
 
 if __name__ == "__main__":

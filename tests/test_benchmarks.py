@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
+import os
 import shutil
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
 
-from benchmarks import endpoint
+from benchmarks import common, endpoint, floor
 from benchmarks.floor import create_app
 
 ANSWERS = {
@@ -31,6 +33,43 @@ def test_floor_sends_the_answer_stored_for_the_accept_header() -> None:
         assert response.get_data(as_text=True) == body
     # a probe without Accept still gets an answer (the benchmark waits for a 200)
     assert create_app(ANSWERS).test_client().get("/sparql").status_code == 200
+
+
+def test_each_floor_process_takes_a_seat_no_live_one_holds(tmp_path) -> None:
+    first, second = floor.take_seat(tmp_path), floor.take_seat(tmp_path)
+    assert (first, second) == (0, 1)
+    floor._held.pop(0).close()  # the process on seat 0 ends
+    assert floor.take_seat(tmp_path) == 0
+    for f in floor._held:
+        f.close()
+    floor._held.clear()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin apart")
+def test_the_floor_is_served_as_ours_one_process_per_core(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DIPLOGRAPH_HTTP_WORKERS", "2")
+    server = endpoint.start_floor(ANSWERS, tmp_path)
+    try:
+        deadline = time.monotonic() + 30  # the second process may still be starting
+        while True:
+            cores = sorted(filter(None, map(_cores, common.descendants(server.process.pid))))
+            if (len(cores) == 2 and cores[0] != cores[1]) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(cores) == 2 and all(len(c) == 1 for c in cores) and cores[0] != cores[1]
+    finally:
+        endpoint._stop(server)
+
+
+def _cores(pid: int) -> tuple[int, ...]:
+    """The CPUs a Granian worker process may use (multiprocessing's resource tracker is
+    no worker: left out)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            worker = b"spawn_main" in f.read()
+        return tuple(sorted(os.sched_getaffinity(pid))) if worker else ()
+    except OSError:  # it ended meanwhile
+        return ()
 
 
 def _run(rps: float, p99: float) -> dict:
