@@ -41,12 +41,15 @@ if _missing:
     )
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoAlertPresentException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -214,8 +217,23 @@ def click_and_load(driver: WebDriver, element: WebElement) -> None:
     """Click something that loads a new page and wait for that page."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait(driver, EC.staleness_of(page))
+    wait(driver, lambda _: _gone(page))
     wait(driver, lambda d: d.find_elements(By.TAG_NAME, "footer"))
+
+
+def _gone(element: WebElement) -> bool:
+    """Whether ``element``'s page has been replaced. ChromeDriver sometimes answers a look
+    at an element of the page being replaced with "Node with given id does not belong to
+    the document" instead of calling it stale: that means gone too."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong to the document" in str(err):
+            return True
+        raise
+    return False
 
 
 def result_rows(driver: WebDriver) -> list[WebElement]:
