@@ -51,7 +51,7 @@ class Keeper:
         snapshot; the new revision. Raises WriteFailed (nothing changed) with the reason."""
         with self._lock:
             try:
-                self.store.store.update(sparql + "\n;\n" + self.store._revision_update())
+                self.store.update(sparql)
             except SyntaxError as err:
                 raise WriteFailed(f"The update is not valid SPARQL: {err}") from err
             except (ValueError, OSError) as err:

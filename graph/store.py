@@ -122,6 +122,12 @@ class GraphStore:
             f"INSERT DATA {{ GRAPH {g} {{ {self.dataset} {rev} {new} ; {mod} {stamp} . }} }}"
         )
 
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update and bump the revision, in one transaction (as
+        :meth:`graph.remote.RemoteStore.update`); pyoxigraph's SyntaxError, ValueError or
+        OSError if it cannot, and then nothing changed."""
+        self.store.update(sparql + "\n;\n" + self._revision_update())
+
     def ensure_ontology(self) -> bool:
         """(Re)load the ontology graph if the file changed; True if it was written."""
         text = ontology_text(self.v.base)
