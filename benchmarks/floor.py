@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fcntl
 import functools
-import itertools
 import json
+import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
 
 from flask import Flask, Response, request
 
@@ -45,30 +42,12 @@ def create_app(answers: dict[str, tuple[str, str]]) -> Flask:
     return app
 
 
-#: The seat file each process holds locked for as long as it lives.
-_held: list[IO[str]] = []
-
-
-def take_seat(seats: Path) -> int:
-    """The lowest seat number no live process of this floor holds (ours get theirs from the
-    keeper; the floor has none, so a locked file in ``seats`` stands for each)."""
-    for seat in itertools.count():
-        f = open(seats / f"seat-{seat}", "w")  # noqa: SIM115 - held until the process ends
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            continue
-        _held.append(f)
-        return seat
-    raise AssertionError("unreachable")
-
-
-def load(answers: dict[str, tuple[str, str]], seats: Path, pin: bool) -> Flask:
-    """The app, in one of Granian's worker processes, kept to a core as ours are."""
+def load(answers: dict[str, tuple[str, str]], parent: int, pin: bool) -> Flask:
+    """The app, in one of the Granian worker processes ``parent`` started, kept to a core
+    as ours are."""
     from server import affinity
 
-    seat = take_seat(seats)
+    seat = affinity.take_seat(f"diplograph-floor-{parent}")
     if pin:
         affinity.pin_to_one(seat)
     return create_app(answers)
@@ -84,9 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = dataclasses.replace(config.load(), port=args.port)
     answers = json.loads(args.answers.read_text("utf-8"))
-    with tempfile.TemporaryDirectory(prefix="diplograph-floor-") as seats:
-        loader = functools.partial(load, answers, Path(seats), settings.pin_http)
-        return run(settings, loader, settings.http_workers)
+    loader = functools.partial(load, answers, os.getpid(), settings.pin_http)
+    return run(settings, loader, settings.http_workers)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,14 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"DIPLOGRAPH_{name}", default)
 
 
+def _cpus() -> int:
+    """The machine's cores."""
+    return os.cpu_count() or 1
+
+
 def _cores() -> int:
     """Query workers by default: one per core, at least two."""
-    return max(2, os.cpu_count() or 2)
+    return max(2, _cpus())
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Settings:
     # answered 7-15% fewer lookups than 4 at 4 and 16 clients on 2 cores, 16 a third fewer.
     threads: int = 0  # 0: two per query worker
     # Processes that answer HTTP (server/serve.py): each runs Python under its own GIL.
-    http_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    http_workers: int = field(default_factory=_cpus)
     # Keep the HTTP process's threads on one core (server/affinity.py); query workers keep all.
     pin_http: bool = True
     # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
@@ -103,7 +108,7 @@ def load(**overrides: object) -> Settings:
         "max_request_bytes": int(_env("MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
         "query_workers": int(_env("QUERY_WORKERS", str(_cores()))),
         "threads": int(_env("THREADS", "0")),
-        "http_workers": int(_env("HTTP_WORKERS", str(os.cpu_count() or 1))),
+        "http_workers": int(_env("HTTP_WORKERS", str(_cpus()))),
         "pin_http": _env("PIN_HTTP", "1").strip().lower() not in ("0", "false", "no", "off"),
         "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),

@@ -13,7 +13,6 @@ through a local socket with :class:`KeeperClient`.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import multiprocessing
 import os
@@ -119,10 +118,6 @@ class KeeperClient:
         """As :meth:`Keeper.write`, done by the keeper."""
         return int(self._ask("write", sparql))  # type: ignore[call-overload]
 
-    def seat(self) -> int:
-        """A number for each process that asks, counting from 0 (to spread them over CPUs)."""
-        return int(self._ask("seat"))  # type: ignore[call-overload]
-
     def close(self) -> None:
         """Nothing to release: each call has its own connection."""
 
@@ -195,14 +190,13 @@ def _main(
             ready.close()
             keeper.start_compaction()
             exit_with_parent(parent)
-            seats = itertools.count()
             while True:
                 try:
                     conn = listener.accept()
                 except (OSError, EOFError, multiprocessing.AuthenticationError):
                     continue  # a caller that went away, or a wrong key: not ours to serve
                 threading.Thread(
-                    target=_answer, args=(keeper, conn, seats), daemon=True, name="keeper"
+                    target=_answer, args=(keeper, conn), daemon=True, name="keeper"
                 ).start()
     except SystemExit:
         pass
@@ -210,15 +204,13 @@ def _main(
         keeper.close()
 
 
-def _answer(keeper: Keeper, conn: Connection, seats: itertools.count) -> None:
+def _answer(keeper: Keeper, conn: Connection) -> None:
     """Answer one caller's request."""
     with conn:
         try:
             kind, *args = conn.recv()
             if kind == "write":
                 reply: tuple[str, object] = ("ok", keeper.write(str(args[0])))
-            elif kind == "seat":
-                reply = ("ok", next(seats))
             else:
                 reply = ("failed", f"unknown request {kind!r}")
         except WriteFailed as err:

@@ -11,7 +11,10 @@ own and keep every core (:mod:`server.pool` gives them back the set taken here).
 
 from __future__ import annotations
 
+import errno
+import itertools
 import os
+import socket
 from contextlib import suppress
 from pathlib import Path
 
@@ -22,6 +25,29 @@ def allowed() -> frozenset[int] | None:
         return frozenset(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return None
+
+
+#: The seats this process holds, for as long as it lives.
+_held: list[socket.socket] = []
+
+
+def take_seat(group: str) -> int:
+    """The lowest seat number of ``group`` that no live process holds, now held by this
+    one: a number for each HTTP process of a server, so that each keeps to its own CPU.
+    A seat is a name in Linux's abstract socket namespace, bound while its process lives:
+    the seat of a process that ended is free again, and nothing is left on disk."""
+    for seat in itertools.count():
+        holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            holder.bind(f"\0{group}-seat-{seat}")
+        except OSError as err:
+            holder.close()
+            if err.errno == errno.EADDRINUSE:
+                continue
+            raise
+        _held.append(holder)
+        return seat
+    raise AssertionError("unreachable")
 
 
 def pin_to_one(seat: int | None = None) -> None:

@@ -201,10 +201,6 @@ class Backend(BaseBackend):
         """The newest snapshot, read-only."""
         return self._snapshot_store(self._published.current()[1])
 
-    def seat(self) -> int | None:
-        """This process's number among those that answer (None: the only one)."""
-        return self.keeper.seat() if isinstance(self.keeper, KeeperClient) else None
-
     def _evaluate(self, req: Request) -> Response:
         req.snapshot = self._published.current()[1]
         if lookup.is_lookup(req.sparql):

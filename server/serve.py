@@ -40,7 +40,7 @@ from graph.keeper import Address
 from server import affinity, allocator, requestlog
 from server.allocator import AllocatorError
 from server.app import create_app
-from server.backend import Backend, open_backend
+from server.backend import open_backend
 
 
 class IntendedThreads(logging.Filter):
@@ -198,7 +198,7 @@ def _load(settings: Settings, kept: Address | None, parent: int) -> Flask:
     multiprocessing.util.Finalize(app, backend.close, exitpriority=10)
     multiprocessing.util.Finalize(log, log.close, exitpriority=5)  # after the store's lines
     exit_with_parent(parent)
-    seat = backend.seat() if isinstance(backend, Backend) else None
+    seat = affinity.take_seat(f"diplograph-{parent}")
     if settings.pin_http:
         affinity.pin_to_one(seat)
     if seat:

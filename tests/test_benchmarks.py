@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks import common, endpoint, floor
+from benchmarks import common, endpoint
 from benchmarks.floor import create_app
 
 ANSWERS = {
@@ -33,16 +33,6 @@ def test_floor_sends_the_answer_stored_for_the_accept_header() -> None:
         assert response.get_data(as_text=True) == body
     # a probe without Accept still gets an answer (the benchmark waits for a 200)
     assert create_app(ANSWERS).test_client().get("/sparql").status_code == 200
-
-
-def test_each_floor_process_takes_a_seat_no_live_one_holds(tmp_path) -> None:
-    first, second = floor.take_seat(tmp_path), floor.take_seat(tmp_path)
-    assert (first, second) == (0, 1)
-    floor._held.pop(0).close()  # the process on seat 0 ends
-    assert floor.take_seat(tmp_path) == 0
-    for f in floor._held:
-        f.close()
-    floor._held.clear()
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin apart")
