@@ -57,6 +57,9 @@ class Settings:
     pin_http: bool = True
     # malloc of the query workers: auto | system | tcmalloc | mimalloc | jemalloc | a path
     query_allocator: str = "auto"
+    # Small queries (server/lookup.py) run in the HTTP process while the store holds at
+    # most this many quads (and their worst case fits a quarter of the time limit); 0: never.
+    small_query_max_quads: int = 1_000_000
     queries_dir: Path = QUERIES_DIR
     # A remote SPARQL store instead of the embedded one (graph/remote.py).
     store_url: str | None = None  # Oxigraph-style root: {url}/query, /update, /store
@@ -111,6 +114,7 @@ def load(**overrides: object) -> Settings:
         "http_workers": int(_env("HTTP_WORKERS", str(_cpus()))),
         "pin_http": _env("PIN_HTTP", "1").strip().lower() not in ("0", "false", "no", "off"),
         "query_allocator": _env("QUERY_ALLOCATOR", "auto"),
+        "small_query_max_quads": int(_env("SMALL_QUERY_MAX_QUADS", "1000000")),
         "queries_dir": Path(_env("QUERIES", str(QUERIES_DIR))),
         "store_url": os.environ.get("DIPLOGRAPH_STORE_URL") or None,
         "store_query_url": os.environ.get("DIPLOGRAPH_STORE_QUERY_URL") or None,

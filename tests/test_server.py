@@ -315,6 +315,25 @@ def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
 
 
+@pytest.fixture(scope="module")
+def limited_large(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """As ``limited``, with a small-store limit of 10 quads: every query but a lookup goes
+    to a query worker."""
+    where = tmp_path_factory.mktemp("limited-large")
+    yield from _start(
+        _copy(corpus_store, where),
+        where / "server.log",
+        "--timeout",
+        "2",
+        env={
+            "DIPLOGRAPH_MAX_ROWS": "5",
+            "DIPLOGRAPH_MAX_BYTES": "20000",
+            "DIPLOGRAPH_SMALL_QUERY_MAX_QUADS": "10",
+        },
+        http_workers=1,
+    )
+
+
 def _labels(response: requests.Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [b["label"]["value"] for b in response.json()["results"]["bindings"]]
@@ -1054,33 +1073,95 @@ def test_a_runaway_query_is_killed_and_others_are_still_answered(limited: Server
     assert limited.ask(f"ASK {{ <{KAZ}> ?p ?o }}")
 
 
-def test_lookups_are_answered_while_every_query_worker_is_busy(limited: Server) -> None:
-    """A DESCRIBE of named resources is answered by the HTTP process itself."""
-    assert len(limited.workers()) == 2
+def _busy_workers(server: Server) -> tuple[list[threading.Thread], list[requests.Response]]:
+    """Keep both query workers of ``server`` busy with runaway queries (stopped at its 2 s
+    limit): one through Flask (a form POST), one through server/fastpath.py (a GET)."""
+    assert len(server.workers()) == 2
     stopped: list[requests.Response] = []
-    runaways = [  # one through Flask (a form POST), one through server/fastpath.py (a GET)
+    runaways = [
         threading.Thread(
-            target=lambda: stopped.append(requests.post(limited.sparql, data={"query": RUNAWAY}))
+            target=lambda: stopped.append(requests.post(server.sparql, data={"query": RUNAWAY}))
         ),
-        threading.Thread(target=lambda: stopped.append(limited.query(RUNAWAY + " # the GET"))),
+        threading.Thread(target=lambda: stopped.append(server.query(RUNAWAY + " # the GET"))),
     ]
     for thread in runaways:
         thread.start()
     time.sleep(0.5)
-    use = _cpu_use(limited.workers(), 0.5)
+    use = _cpu_use(server.workers(), 0.5)
     assert all(seconds > 0.2 for seconds in use.values()), use  # both workers are busy
+    return runaways, stopped
 
-    started = time.monotonic()
-    response = limited.query(f"DESCRIBE <{KAZ}> # {uuid.uuid4()}", "application/n-triples")
-    took = time.monotonic() - started
-    assert all(thread.is_alive() for thread in runaways), "the runaway queries ended early"
-    assert response.status_code == 200, response.text
-    assert f"<{KAZ}> <http://www.w3.org/2000/01/rdf-schema#label>" in response.text
-    assert took < 1.0  # a worker would have been free only when the 2 s limit struck
+
+def _stopped(runaways: list[threading.Thread], stopped: list[requests.Response]) -> None:
     for thread in runaways:
         thread.join(60)
     assert [r.status_code for r in stopped] == [503, 503]
     assert all(r.text.startswith("Query timeout:") and r.headers["Retry-After"] for r in stopped)
+
+
+#: Small queries (server/lookup.py) about the corpus, with what their answers must hold.
+SMALL = [
+    (f"ASK {{ <{KAZ}> a ?c ; rdfs:label ?l }}", "application/sparql-results+json", "true"),
+    (
+        f"SELECT ?l WHERE {{ <{KAZ}> rdfs:label ?l }} LIMIT 3",
+        "text/csv",
+        "Kazakhstan",
+    ),
+    (
+        "SELECT ?m ?x { ?m a org:Membership ; org:member ?x } LIMIT 2",
+        "application/sparql-results+json",
+        '"bindings"',
+    ),
+]
+
+
+def test_lookups_and_small_queries_are_answered_while_every_query_worker_is_busy(
+    limited: Server,
+) -> None:
+    """A DESCRIBE of named resources, and a small query over a small store, are answered
+    by the HTTP process itself."""
+    runaways, stopped = _busy_workers(limited)
+    started = time.monotonic()
+    response = limited.query(f"DESCRIBE <{KAZ}> # {uuid.uuid4()}", "application/n-triples")
+    small = [limited.query(PREFIXES + q + f" # {uuid.uuid4()}", accept) for q, accept, _ in SMALL]
+    took = time.monotonic() - started
+    assert all(thread.is_alive() for thread in runaways), "the runaway queries ended early"
+    assert response.status_code == 200, response.text
+    assert f"<{KAZ}> <http://www.w3.org/2000/01/rdf-schema#label>" in response.text
+    for answer, (_, _, expected) in zip(small, SMALL, strict=True):
+        assert answer.status_code == 200, answer.text
+        assert expected in answer.text
+    assert took < 1.0  # a worker would have been free only when the 2 s limit struck
+    _stopped(runaways, stopped)
+
+
+def test_small_queries_over_a_large_store_wait_for_a_query_worker(
+    limited_large: Server,
+) -> None:
+    """Above the small-store limit a small query's worst case is too long for the HTTP
+    process: it goes to a worker, as any query does, and waits for one to be free."""
+    runaways, stopped = _busy_workers(limited_large)
+    started = time.monotonic()
+    response = limited_large.query(f"DESCRIBE <{KAZ}> # {uuid.uuid4()}", "application/n-triples")
+    assert response.status_code == 200 and time.monotonic() - started < 1.0
+    q, accept, expected = SMALL[0]
+    answer = limited_large.query(PREFIXES + q + f" # {uuid.uuid4()}", accept)
+    assert answer.status_code == 200, answer.text
+    assert expected in answer.text
+    assert time.monotonic() - started > 1.0  # it waited for the 2 s limit to free a worker
+    _stopped(runaways, stopped)
+
+
+@pytest.mark.parametrize(("sparql", "accept", "expected"), SMALL)
+def test_a_small_query_answers_the_same_in_process_and_in_a_worker(
+    limited: Server, limited_large: Server, sparql: str, accept: str, expected: str
+) -> None:
+    in_process = limited.query(PREFIXES + sparql, accept)
+    in_worker = limited_large.query(PREFIXES + sparql, accept)
+    assert in_process.status_code == in_worker.status_code == 200
+    assert expected in in_process.text
+    assert in_process.content == in_worker.content
+    assert in_process.headers["Content-Type"] == in_worker.headers["Content-Type"]
 
 
 PLAIN_AND_FULL = [
