@@ -3,7 +3,8 @@
 One store (about 0.2 M quads shaped like diplograph data, made as in
 ``benchmarks.store`` and loaded with ``diplograph import``) is served by both servers at
 once: ``diplograph serve --store S`` (ours: Flask under Granian, queries in worker
-processes over a snapshot, lookups such as the DESCRIBE in the HTTP process) and
+processes over a snapshot, lookups and small queries, such as the DESCRIBE and the ASK,
+in the HTTP process) and
 ``oxigraph serve --location COPY --union-default-graph`` (the reference, on a copy made
 while no server ran; ``--union-default-graph`` gives it the same semantics as ours). A
 load generator in its own process (threads, one keep-alive ``http.client`` connection

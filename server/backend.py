@@ -260,7 +260,7 @@ class Backend(BaseBackend):
         try:
             (row,) = self._snapshot_store(snapshot).store.query(sparql)  # type: ignore[misc]
             quads = int(row["n"].value)
-        except (OSError, ValueError):  # the snapshot is gone: a newer one is counted next
+        except (StoreError, OSError, ValueError):  # gone: a newer one is counted next
             return
         with self._reader_lock:
             if self._quads[0] == snapshot:
