@@ -300,19 +300,23 @@ def rw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from _start(where / "store", where / "server.log", "--write-token", TOKEN)
 
 
-@pytest.fixture(scope="module")
-def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def _limited(where: Path, corpus_store: Path, **env: str) -> Iterator[Server]:
     """2 s query timeout, 5 rows, 20 kB responses; one HTTP process, so that a test can
     keep each of its query workers busy (a request goes to whichever process takes it)."""
-    where = tmp_path_factory.mktemp("limited")
     yield from _start(
         _copy(corpus_store, where),
         where / "server.log",
         "--timeout",
         "2",
-        env={"DIPLOGRAPH_MAX_ROWS": "5", "DIPLOGRAPH_MAX_BYTES": "20000"},
+        env={"DIPLOGRAPH_MAX_ROWS": "5", "DIPLOGRAPH_MAX_BYTES": "20000", **env},
         http_workers=1,
     )
+
+
+@pytest.fixture(scope="module")
+def limited(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with small limits (``_limited``)."""
+    yield from _limited(tmp_path_factory.mktemp("limited"), corpus_store)
 
 
 @pytest.fixture(scope="module")
@@ -320,18 +324,7 @@ def limited_large(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) 
     """As ``limited``, with a small-store limit of 10 quads: every query but a lookup goes
     to a query worker."""
     where = tmp_path_factory.mktemp("limited-large")
-    yield from _start(
-        _copy(corpus_store, where),
-        where / "server.log",
-        "--timeout",
-        "2",
-        env={
-            "DIPLOGRAPH_MAX_ROWS": "5",
-            "DIPLOGRAPH_MAX_BYTES": "20000",
-            "DIPLOGRAPH_SMALL_QUERY_MAX_QUADS": "10",
-        },
-        http_workers=1,
-    )
+    yield from _limited(where, corpus_store, DIPLOGRAPH_SMALL_QUERY_MAX_QUADS="10")
 
 
 def _labels(response: requests.Response) -> list[str]:
