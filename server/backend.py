@@ -297,7 +297,13 @@ class Backend(BaseBackend):
         return revision
 
     def health(self) -> dict[str, object]:
-        return {"workers": self.pool.alive, "allocator": allocator.name(self.pool.allocator)}
+        return {
+            "workers": self.pool.alive,
+            "allocator": allocator.name(self.pool.allocator),
+            # Whether small queries are answered here now, and up to how large a store.
+            "small_queries_in_process": self._store_is_small(self._published.current()[1]),
+            "small_query_max_quads": self._small_max_quads,
+        }
 
     def close(self) -> None:
         self.pool.close()

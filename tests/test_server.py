@@ -1240,6 +1240,19 @@ def test_health(limited: Server, ro: Server) -> None:
         assert data["revision"] == int(response.headers["X-Diplograph-Revision"])
 
 
+def test_health_says_whether_small_queries_are_answered_in_process(
+    limited: Server, limited_large: Server
+) -> None:
+    """Below the small-store limit (the 2 s time limit caps it at 161,290 quads) small
+    queries run in the HTTP process; above it (10 quads) they go to the workers."""
+    small = limited.health()
+    assert small["small_queries_in_process"] is True
+    assert small["small_query_max_quads"] == 161_290
+    large = limited_large.health()
+    assert large["small_queries_in_process"] is False
+    assert large["small_query_max_quads"] == 10
+
+
 def test_query_workers_run_with_the_faster_allocator(ro: Server) -> None:
     """``auto`` preloads tcmalloc (or mimalloc, jemalloc) into the query workers, and into
     the HTTP processes that answer lookups, when one is installed (set-up installs tcmalloc
