@@ -38,12 +38,14 @@ _SKIP = r"(?:\s|\#[^\r\n]*+)"  # white space or a comment
 _IRI = r'<[^<>"{}|^`\\\x00-\x20]*+>'
 _PNAME = r"(?:[A-Za-z][\w.-]*+)?+:(?:[\w-][\w.:-]*+)?+"
 _PREFIX_NAME = r"(?:[A-Za-z][\w.-]*+)?+:(?![\w-])"  # a prefixed name's prefix part alone
-#: The whole grammar of a lookup in one expression, matched in C: a keyword must be
-#: followed by white space, a comment or (but PREFIX) an IRI, as it is no keyword otherwise.
-_LOOKUP = re.compile(
-    rf"""{_SKIP}*+
+#: PREFIX and BASE declarations. The grammars below are each one expression, matched in C:
+#: a keyword must be followed by white space, a comment or (but PREFIX) an IRI, as it is
+#: no keyword otherwise.
+_PROLOGUE = rf"""{_SKIP}*+
     (?:(?i:PREFIX)(?=[\s\#]){_SKIP}*+{_PREFIX_NAME}{_SKIP}*+{_IRI}{_SKIP}*+
-      |(?i:BASE)(?=[\s\#<]){_SKIP}*+{_IRI}{_SKIP}*+)*+
+      |(?i:BASE)(?=[\s\#<]){_SKIP}*+{_IRI}{_SKIP}*+)*+"""
+_LOOKUP = re.compile(
+    rf"""{_PROLOGUE}
     (?i:DESCRIBE)(?=[\s\#<])
     (?:{_SKIP}*+(?:{_IRI}|{_PNAME})){{1,{MAX_RESOURCES}}}
     {_SKIP}*+""",
@@ -67,9 +69,7 @@ _PATTERNS = (
     rf"(?:{_S};)?+(?:{_S}\.)?+"
 )
 _SMALL = re.compile(
-    rf"""{_SKIP}*+
-    (?:(?i:PREFIX)(?=[\s\#]){_SKIP}*+{_PREFIX_NAME}{_SKIP}*+{_IRI}{_SKIP}*+
-      |(?i:BASE)(?=[\s\#<]){_SKIP}*+{_IRI}{_SKIP}*+)*+
+    rf"""{_PROLOGUE}
     (?:(?P<ask>(?i:ASK))(?=[\s\#{{])
       |(?i:SELECT)(?=[\s\#*?$]){_S}(?:\*|{_VAR}(?:{_S}{_VAR})*+))
     {_S}(?:(?i:WHERE)(?=[\s\#{{]){_S})?+
