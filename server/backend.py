@@ -218,19 +218,27 @@ class Backend(BaseBackend):
     def _evaluate(self, req: Request) -> Response:
         req.snapshot = self._published.current()[1]
         if lookup.is_lookup(req.sparql):
-            turn = self._turns.get()
-            try:
-                return worker.execute(self._snapshot_store(req.snapshot).store, req)
-            finally:
-                self._turns.put(turn)
-        if lookup.is_small(req.sparql) and self._store_is_small(req.snapshot):
-            turn = self._small_turns.get(timeout=SMALL_WAIT_S)
-            if turn is not None:
-                try:
-                    return worker.execute(self._snapshot_store(req.snapshot).store, req)
-                finally:
-                    self._small_turns.put(turn)
+            answer = self._in_process(req, self._turns)
+        elif lookup.is_small(req.sparql) and self._store_is_small(req.snapshot):
+            answer = self._in_process(req, self._small_turns, SMALL_WAIT_S)
+        else:
+            answer = None
+        if answer is not None:
+            return answer
         return self.pool.run(req, timeout=self.settings.query_timeout_s)
+
+    def _in_process(
+        self, req: Request, turns: FirstComeFirstServed[int], wait: float | None = None
+    ) -> Response | None:
+        """``req`` answered here, on one of ``turns``; None if none came within ``wait``
+        seconds (None: wait for one)."""
+        turn = turns.get(timeout=wait)
+        if turn is None:
+            return None
+        try:
+            return worker.execute(self._snapshot_store(req.snapshot).store, req)
+        finally:
+            turns.put(turn)
 
     def _store_is_small(self, snapshot: str) -> bool:
         """Whether a small query's worst case over ``snapshot`` fits the time limit; False

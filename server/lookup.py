@@ -35,20 +35,21 @@ MAX_SMALL_LIMIT = 1000
 WORST_S_PER_QUAD = 3.1e-6
 
 _SKIP = r"(?:\s|\#[^\r\n]*+)"  # white space or a comment
+_S = rf"{_SKIP}*+"  # any white space and comments
 _IRI = r'<[^<>"{}|^`\\\x00-\x20]*+>'
 _PNAME = r"(?:[A-Za-z][\w.-]*+)?+:(?:[\w-][\w.:-]*+)?+"
 _PREFIX_NAME = r"(?:[A-Za-z][\w.-]*+)?+:(?![\w-])"  # a prefixed name's prefix part alone
 #: PREFIX and BASE declarations. The grammars below are each one expression, matched in C:
 #: a keyword must be followed by white space, a comment or (but PREFIX) an IRI, as it is
 #: no keyword otherwise.
-_PROLOGUE = rf"""{_SKIP}*+
-    (?:(?i:PREFIX)(?=[\s\#]){_SKIP}*+{_PREFIX_NAME}{_SKIP}*+{_IRI}{_SKIP}*+
-      |(?i:BASE)(?=[\s\#<]){_SKIP}*+{_IRI}{_SKIP}*+)*+"""
+_PROLOGUE = rf"""{_S}
+    (?:(?i:PREFIX)(?=[\s\#]){_S}{_PREFIX_NAME}{_S}{_IRI}{_S}
+      |(?i:BASE)(?=[\s\#<]){_S}{_IRI}{_S})*+"""
 _LOOKUP = re.compile(
     rf"""{_PROLOGUE}
     (?i:DESCRIBE)(?=[\s\#<])
-    (?:{_SKIP}*+(?:{_IRI}|{_PNAME})){{1,{MAX_RESOURCES}}}
-    {_SKIP}*+""",
+    (?:{_S}(?:{_IRI}|{_PNAME})){{1,{MAX_RESOURCES}}}
+    {_S}""",
     re.VERBOSE,
 )
 
@@ -61,7 +62,6 @@ _LITERAL = (
 _SUBJECT = rf"(?:{_VAR}|{_IRI}|{_PNAME})"
 _VERB = rf"(?:{_VAR}|{_IRI}|{_PNAME}|a(?![\w:.-]))"
 _OBJECT = rf"(?:{_VAR}|{_IRI}|{_PNAME}|{_LITERAL})"
-_S = rf"{_SKIP}*+"
 #: One triple pattern, or two: ``s p o , o``, ``s p o ; p o`` or ``s p o . s p o``.
 _PATTERNS = (
     rf"{_SUBJECT}{_S}{_VERB}{_S}{_OBJECT}"
@@ -75,7 +75,7 @@ _SMALL = re.compile(
     {_S}(?:(?i:WHERE)(?=[\s\#{{]){_S})?+
     \{{{_S}{_PATTERNS}{_S}\}}
     (?:{_S}(?i:LIMIT)(?=[\s\#]){_S}(?P<limit>\d{{1,9}}))?+
-    {_SKIP}*+""",
+    {_S}""",
     re.VERBOSE,
 )
 
