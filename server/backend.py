@@ -218,6 +218,7 @@ class Backend(BaseBackend):
     def _evaluate(self, req: Request) -> Response:
         req.snapshot = self._published.current()[1]
         if lookup.is_lookup(req.sparql):
+            req.lookup = True
             answer = self._in_process(req, self._turns)
         elif lookup.is_small(req.sparql) and self._store_is_small(req.snapshot):
             answer = self._in_process(req, self._small_turns, SMALL_WAIT_S)

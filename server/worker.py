@@ -33,6 +33,9 @@ class Request:
     prefixes: dict[str, str] = field(default_factory=dict)
     #: parameter bindings: (variable, IRI) or (variable, value, datatype, language)
     bindings: tuple[tuple[str, ...], ...] = ()
+    #: a lookup (server/lookup.py), whose answer is bounded by the data about a few
+    #: resources: serialized in one piece (server/results.py)
+    lookup: bool = False
 
 
 def _term(binding: tuple[str, ...]) -> NamedNode | Literal:
@@ -116,7 +119,9 @@ def serialize(answer: object, req: Request) -> Response:
         else:
             if req.graph_format is None:
                 return _error(406, "Graph results cannot be given in the requested media type.")
-            body = results.graph(answer, req.graph_format, req.max_bytes, req.prefixes)
+            body = results.graph(
+                answer, req.graph_format, req.max_bytes, req.prefixes, small=req.lookup
+            )
             kind = "graph"
     except results.TooLarge as err:
         return _error(

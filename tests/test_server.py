@@ -1229,6 +1229,26 @@ def test_the_byte_cap_refuses_a_large_result(limited: Server) -> None:
     assert small.status_code == 200
 
 
+def test_the_byte_cap_refuses_a_large_lookup(limited: Server, ro: Server) -> None:
+    """A lookup is answered in the HTTP process, its N-Triples in one piece (measured
+    afterwards) and its Turtle through the capped writer: over the cap, both are refused."""
+    subjects = requests.post(
+        ro.sparql,
+        data={"query": "SELECT DISTINCT ?s WHERE { ?s a ?c FILTER(isIRI(?s)) } LIMIT 64"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    ).json()["results"]["bindings"]
+    lookup = "DESCRIBE " + " ".join(f"<{row['s']['value']}>" for row in subjects)
+    whole = ro.query(lookup, "application/n-triples")
+    assert whole.status_code == 200 and len(whole.content) > 20_000  # the limited server's cap
+    for accept in ("application/n-triples", "text/turtle"):
+        response = limited.query(lookup, accept)
+        assert response.status_code == 413, (accept, response.text[:200])
+        assert "too large" in response.text and "20,000" in response.text
+    small = limited.query(f"DESCRIBE <{KAZ}>", "application/n-triples")
+    assert small.status_code == 200 and f"<{KAZ}>" in small.text
+
+
 def test_health(limited: Server, ro: Server) -> None:
     for server in (limited, ro):
         response = requests.get(server.url + "/health", timeout=10)
