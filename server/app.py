@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from flask import Flask, Response, g, jsonify, request
@@ -78,17 +79,21 @@ def create_app(settings: Settings | None = None, backend: BaseBackend | None = N
     return app
 
 
-def shared_headers(path: str, revision: int) -> list[tuple[str, str]]:
+def shared_headers(path: str, revision: int) -> tuple[tuple[str, str], ...]:
     """The headers every response carries: CORS, the store's revision, and for the
     negotiated endpoints, Vary: Accept."""
-    headers = [
+    return _shared_headers(path.startswith(("/sparql", "/store")), revision)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_headers(negotiated: bool, revision: int) -> tuple[tuple[str, str], ...]:
+    """The same few header lists again and again (the revision changes only on writes)."""
+    headers = (
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", CORS_EXPOSE),
         ("X-Diplograph-Revision", str(revision)),
-    ]
-    if path.startswith(("/sparql", "/store")):
-        headers.append(("Vary", "Accept"))
-    return headers
+    )
+    return (*headers, ("Vary", "Accept")) if negotiated else headers
 
 
 def _check_body_size(limit: int) -> None:
