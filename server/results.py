@@ -46,6 +46,12 @@ class TooLarge(Exception):
     """The response would be larger than the configured cap."""
 
 
+def _refuse_over(size: int, limit: int) -> None:
+    """Raise :class:`TooLarge` if ``size`` bytes pass ``limit``."""
+    if size > limit:
+        raise TooLarge(f"the response is larger than {limit:,} bytes")
+
+
 @dataclass
 class Body:
     """A finished response body and whether the row cap cut it."""
@@ -66,8 +72,7 @@ class CappedWriter(io.RawIOBase):
         return True
 
     def write(self, b: bytes) -> int:  # type: ignore[override]
-        if self.buffer.tell() + len(b) > self.limit:
-            raise TooLarge(f"the response is larger than {self.limit:,} bytes")
+        _refuse_over(self.buffer.tell() + len(b), self.limit)
         return self.buffer.write(b)
 
 
@@ -194,21 +199,20 @@ def boolean(value: bool, fmt: str) -> Body:
 
 
 def graph(
-    triples: QueryTriples, fmt: str, max_bytes: int, prefixes: dict[str, str], small: bool = False
+    triples: QueryTriples, fmt: str, max_bytes: int, prefixes: dict[str, str], bounded: bool = False
 ) -> Body:
     """Write CONSTRUCT / DESCRIBE results with pyoxigraph's serializers.
 
-    ``small``: the answer is bounded by the data about a few resources (a lookup,
+    ``bounded``: the answer is bounded by the data about a few resources (a lookup,
     server/lookup.py), so it is serialized in one piece and measured afterwards. Written
     through a Python writer instead, pyoxigraph calls back into Python for the bytes and
     must take the GIL again to do so, which under load is a wait behind the other HTTP
     threads (a DESCRIBE in process: 90 -> 82 us on one thread, benchmarks/README.md).
     """
     media_type, rdf_format = GRAPH_FORMATS[fmt]
-    if small and fmt not in _WITH_PREFIXES:
+    if bounded and fmt not in _WITH_PREFIXES:
         data = triples.serialize(format=rdf_format)
-        if len(data) > max_bytes:
-            raise TooLarge(f"the response is larger than {max_bytes:,} bytes")
+        _refuse_over(len(data), max_bytes)
         return Body(data, media_type)
     out = CappedWriter(max_bytes)
     if fmt in _WITH_PREFIXES:

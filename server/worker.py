@@ -120,7 +120,7 @@ def serialize(answer: object, req: Request) -> Response:
             if req.graph_format is None:
                 return _error(406, "Graph results cannot be given in the requested media type.")
             body = results.graph(
-                answer, req.graph_format, req.max_bytes, req.prefixes, small=req.lookup
+                answer, req.graph_format, req.max_bytes, req.prefixes, bounded=req.lookup
             )
             kind = "graph"
     except results.TooLarge as err:
